@@ -1,0 +1,57 @@
+# The one task runner. `make help` lists the targets.
+#
+# Every target works on a fresh Debian/Ubuntu machine with Rust, Java 17 and
+# Node/npm: tools the checks need are installed into .tools/ on first use.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+APPS := starter/apps
+CARGO := cargo
+CARGO_MANIFEST := --manifest-path $(APPS)/Cargo.toml
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# ---- local development (no Docker) ---------------------------------------
+
+.PHONY: dev
+dev: ## Start DynamoDB Local, both services and seed data as local processes (ports 8000-8002)
+	$(APPS)/scripts/native-stack.sh up
+
+.PHONY: down
+down: ## Stop everything `make dev` started
+	$(APPS)/scripts/native-stack.sh down
+
+.PHONY: status
+status: ## Show what `make dev` runs
+	$(APPS)/scripts/native-stack.sh status
+
+.PHONY: smoke
+smoke: ## Run the smoke test against order-api (SERVER_ENDPOINT, default http://localhost:8001)
+	$(CARGO) run --quiet $(CARGO_MANIFEST) --bin orderctl -- smoke
+
+# ---- build and checks -----------------------------------------------------
+
+.PHONY: build
+build: ## Build every binary (debug)
+	$(CARGO) build $(CARGO_MANIFEST) --bins
+
+.PHONY: fmt
+fmt: ## Format the Rust code
+	$(CARGO) fmt $(CARGO_MANIFEST) --all
+
+.PHONY: lint
+lint: ## cargo fmt --check and clippy with warnings as errors
+	$(CARGO) fmt $(CARGO_MANIFEST) --all -- --check
+	$(CARGO) clippy $(CARGO_MANIFEST) --workspace --all-targets --locked -- -D warnings
+
+.PHONY: test-rust
+test-rust: ## Unit and black-box tests (cargo nextest) against a fresh DynamoDB Local
+	$(APPS)/scripts/with-dynamodb-local.sh $(CARGO) nextest run $(CARGO_MANIFEST) --workspace --locked --no-fail-fast
+
+.PHONY: test
+test: ## Every check: lint, all tests, the smoke test against the native stack. Ends with "N passed, N failed"
+	scripts/test.sh

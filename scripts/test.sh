@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make test`: every check this repository has, in order, on a fresh machine.
+# Each check runs even if an earlier one failed; the summary at the end counts
+# them, and the exit code is non-zero if any failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+apps=starter/apps
+passed=0
+failed=0
+failures=()
+
+check() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "<== $name: passed ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "<== $name: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+native_smoke() {
+  make --no-print-directory dev || { make --no-print-directory down; return 1; }
+  local status=0
+  "$apps/target/debug/orderctl" smoke --url http://127.0.0.1:8001 || status=1
+  SERVER_ENDPOINT=http://127.0.0.1:8001 "$apps/scripts/test_docker_compose.sh" || status=1
+  make --no-print-directory down
+  return "$status"
+}
+
+shell_lint() {
+  command -v shellcheck >/dev/null || scripts/install-tools.sh shellcheck || return 1
+  shellcheck -x scripts/*.sh "$apps"/scripts/*.sh .ci/run
+}
+
+check "tools" scripts/install-tools.sh rust
+check "cargo fmt --check" cargo fmt --manifest-path "$apps/Cargo.toml" --all -- --check
+check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml" --workspace --all-targets --locked -- -D warnings
+check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
+check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
+check "shellcheck" shell_lint
+
+echo
+if ((failed > 0)); then
+  printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))

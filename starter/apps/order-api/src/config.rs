@@ -1,0 +1,133 @@
+//! The gateway's configuration (see README: "Configuration").
+
+use std::time::Duration;
+
+use order_common::config::{CommonConfig, ConfigError, Env};
+
+/// Where the processor is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessorTarget {
+    /// `ORDER_PROCESSOR_URL`: a fixed base URL (Compose, Kubernetes Service).
+    Url(String),
+    /// `SRV_ENDPOINT`: a DNS SRV name (ECS service discovery with Cloud Map),
+    /// resolved in the background.
+    Srv(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub common: CommonConfig,
+    /// `ORDERS_TABLE`, default `orders`.
+    pub orders_table: String,
+    pub processor: ProcessorTarget,
+    /// `PROCESSOR_TIMEOUT_MS`: limit on one call to the processor (default 2000).
+    pub processor_timeout: Duration,
+    /// `PROCESSOR_MAX_ATTEMPTS`: tries per order before answering 202 (default 3).
+    pub processor_attempts: u32,
+    /// `RECONCILER_INTERVAL_SECONDS`: how often unfinished orders are looked
+    /// for (default 5; 0 turns the reconciler off).
+    pub reconciler_interval: Duration,
+    /// `RECONCILER_GRACE_SECONDS`: how old an unfinished order must be before
+    /// the reconciler takes it, so it does not race requests still in flight
+    /// (default 10).
+    pub reconciler_grace: Duration,
+}
+
+impl ApiConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let processor = match (
+            env.raw("SRV_ENDPOINT"),
+            env.http_url("ORDER_PROCESSOR_URL")?,
+        ) {
+            (Some(name), _) => {
+                let name = name.trim_end_matches('.').to_owned();
+                let valid = name.len() <= 253
+                    && name.split('.').all(|label| {
+                        !label.is_empty()
+                            && label.len() <= 63
+                            && label
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    });
+                if !valid {
+                    return Err(ConfigError::new(
+                        "SRV_ENDPOINT",
+                        &name,
+                        "must be a DNS name such as order-processor.orders.local",
+                    ));
+                }
+                ProcessorTarget::Srv(name)
+            }
+            (None, Some(url)) => ProcessorTarget::Url(url),
+            (None, None) => ProcessorTarget::Url("http://order-processor:8000".to_owned()),
+        };
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            orders_table: env.table_name("ORDERS_TABLE", "orders")?,
+            processor,
+            processor_timeout: env.millis("PROCESSOR_TIMEOUT_MS", 2000, 50, 60_000)?,
+            processor_attempts: u32::try_from(env.int_in_range(
+                "PROCESSOR_MAX_ATTEMPTS",
+                3,
+                1,
+                10,
+            )?)
+            .expect("range checked"),
+            reconciler_interval: env.seconds("RECONCILER_INTERVAL_SECONDS", 5, 0, 3600)?,
+            reconciler_grace: env.seconds("RECONCILER_GRACE_SECONDS", 10, 0, 3600)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srv_takes_precedence_over_url() {
+        let config = ApiConfig::from_env(&Env::from_pairs(&[
+            ("SRV_ENDPOINT", "order-processor.orders.local."),
+            ("ORDER_PROCESSOR_URL", "http://localhost:8002"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.processor,
+            ProcessorTarget::Srv("order-processor.orders.local".into())
+        );
+    }
+
+    #[test]
+    fn url_or_default() {
+        let config = ApiConfig::from_env(&Env::from_pairs(&[(
+            "ORDER_PROCESSOR_URL",
+            "http://localhost:8002/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.processor,
+            ProcessorTarget::Url("http://localhost:8002".into())
+        );
+        let config = ApiConfig::from_env(&Env::from_pairs(&[])).unwrap();
+        assert_eq!(
+            config.processor,
+            ProcessorTarget::Url("http://order-processor:8000".into())
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("SRV_ENDPOINT", "has space.local"),
+            ("SRV_ENDPOINT", "a..b"),
+            ("ORDER_PROCESSOR_URL", "order-processor:8000"),
+            ("ORDERS_TABLE", "x"),
+            ("PROCESSOR_TIMEOUT_MS", "10"),
+            ("PROCESSOR_MAX_ATTEMPTS", "0"),
+            ("RECONCILER_INTERVAL_SECONDS", "soon"),
+        ] {
+            let pairs = [(name, value)];
+            let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}: {err}");
+        }
+    }
+}

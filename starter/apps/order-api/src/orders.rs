@@ -1,0 +1,176 @@
+//! The order flow: record the order as pending, ask the processor, record
+//! the decision. Each step is durable before the next starts, so a crash or
+//! an unreachable processor at any point leaves a pending order that the
+//! reconciler (or a replay of the request) finishes later.
+
+use axum::http::StatusCode;
+use order_common::{dynamo::StoreError, http::RequestContext, metrics::ORDERS, problem::Problem};
+use uuid::Uuid;
+
+use crate::{
+    processor::{Decision, ProcessorClient},
+    store::{Final, Order, OrderStore, Status},
+};
+
+/// Namespace of the order ids derived from idempotency keys (UUID v5), and of
+/// the request fingerprints stored beside them.
+const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2d0e_9a4b_4c3f_8e21_7b5d_0a9c_3e14);
+
+/// What a client asked for.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub product_id: String,
+    pub quantity: i64,
+    pub customer_id: String,
+}
+
+#[derive(Clone)]
+pub struct Orders {
+    pub store: OrderStore,
+    pub processor: ProcessorClient,
+}
+
+impl Orders {
+    /// Places an order, or returns the one placed earlier with the same
+    /// idempotency key and body.
+    pub async fn create(
+        &self,
+        context: &RequestContext,
+        new: NewOrder,
+        key: Option<&str>,
+    ) -> Result<Order, Problem> {
+        let order_id = match key {
+            Some(key) => Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, key.as_bytes()),
+            None => Uuid::new_v4(),
+        };
+        let fingerprint = key.map(|_| {
+            let canonical = format!("{}\n{}\n{}", new.product_id, new.quantity, new.customer_id);
+            Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, canonical.as_bytes()).to_string()
+        });
+        let order = Order {
+            order_id: order_id.to_string(),
+            product_id: new.product_id,
+            quantity: new.quantity,
+            customer_id: new.customer_id,
+            status: Status::Pending,
+            total_price: None,
+            created_at: order_common::time::now_rfc3339(),
+            processed_at: None,
+            reason: None,
+            available: None,
+            fingerprint,
+        };
+        let order = match self.store.insert_pending(&order).await? {
+            None => order,
+            Some(existing) if existing.fingerprint != order.fingerprint => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "Idempotency key reused",
+                    "this Idempotency-Key was already used with a different request body",
+                )
+                .with("order_id", existing.order_id));
+            }
+            // A replay: finish the order if it is still pending, else answer as before.
+            Some(existing) if existing.status != Status::Pending => return Ok(existing),
+            Some(existing) => existing,
+        };
+        Ok(self.drive(context, order).await?)
+    }
+
+    /// Asks the processor for a decision on a pending order and records it.
+    /// If the processor cannot be reached, the order stays pending.
+    pub async fn drive(&self, context: &RequestContext, order: Order) -> Result<Order, StoreError> {
+        let decision = self
+            .processor
+            .process(
+                context,
+                &order.order_id,
+                &order.product_id,
+                order.quantity,
+                &order.customer_id,
+            )
+            .await;
+        let outcome = match decision {
+            Ok(Decision::Confirmed {
+                total_price,
+                processed_at,
+            }) => Final::Confirmed {
+                total_price,
+                processed_at,
+            },
+            Ok(Decision::Insufficient { available }) => Final::Rejected {
+                reason: "insufficient_stock",
+                available: Some(available),
+            },
+            Ok(Decision::UnknownProduct) => Final::Rejected {
+                reason: "unknown_product",
+                available: None,
+            },
+            Ok(Decision::Cancelled) => Final::Cancelled,
+            Err(err) => {
+                tracing::warn!(order_id = %order.order_id, error = %err, request_id = %context.request_id, "order left pending for the reconciler");
+                return Ok(order);
+            }
+        };
+        let changed = self.store.finish(&order.order_id, &outcome).await?;
+        let now = changed.order.unwrap_or(order);
+        if changed.by_us {
+            count_final(&now);
+        }
+        Ok(now)
+    }
+
+    /// Cancels an order and gives its stock back. Cancelling twice is fine.
+    pub async fn cancel(&self, context: &RequestContext, order_id: &str) -> Result<Order, Problem> {
+        // A few rounds: the order may change state under us (confirmed by
+        // the reconciler between our read and our write).
+        for _ in 0..3 {
+            let Some(current) = self.store.get(order_id).await? else {
+                return Err(Problem::not_found(format!("there is no order {order_id}"))
+                    .with("order_id", order_id));
+            };
+            match current.status {
+                Status::Cancelled => return Ok(current),
+                Status::Rejected => {
+                    return Err(Problem::new(
+                        StatusCode::CONFLICT,
+                        "order-not-cancellable",
+                        "Order cannot be cancelled",
+                        format!("order {order_id} was rejected; it holds nothing to cancel"),
+                    )
+                    .with("order_id", order_id)
+                    .with("order_status", "rejected"));
+                }
+                Status::Pending | Status::Confirmed => {
+                    let changed = self.store.cancel(order_id, current.status).await?;
+                    if !changed.by_us {
+                        continue;
+                    }
+                    let cancelled = changed.order.unwrap_or(current);
+                    count_final(&cancelled);
+                    self.release(context, &cancelled).await?;
+                    return Ok(cancelled);
+                }
+            }
+        }
+        Err(Problem::unavailable("the order kept changing; retry").with("order_id", order_id))
+    }
+
+    /// Asks the processor to give a cancelled order's stock back. If it
+    /// cannot be reached, the reconciler tries again later.
+    pub async fn release(&self, context: &RequestContext, order: &Order) -> Result<(), StoreError> {
+        match self.processor.release(context, &order.order_id).await {
+            Ok(()) => self.store.released(&order.order_id).await,
+            Err(err) => {
+                tracing::warn!(order_id = %order.order_id, error = %err, "release left for the reconciler");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn count_final(order: &Order) {
+    let reason = order.reason.clone().unwrap_or_default();
+    metrics::counter!(ORDERS, "status" => order.status.as_str(), "reason" => reason).increment(1);
+}

@@ -1,0 +1,239 @@
+//! Calls to the order processor: a timeout on every attempt, a few retries
+//! with full-jitter backoff, and the processor's answers turned into
+//! outcomes the order flow understands.
+//!
+//! Retrying is safe because the processor is idempotent on `order_id`: a
+//! retry of a call that did reach it gets the first decision back.
+
+use std::time::{Duration, Instant};
+
+use order_common::{http::RequestContext, metrics::HTTP_CLIENT_DURATION, retry::full_jitter};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{config::ProcessorTarget, srv::SrvDiscovery};
+
+/// The processor's decision on an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Confirmed {
+        total_price: i64,
+        processed_at: String,
+    },
+    Insufficient {
+        available: i64,
+    },
+    UnknownProduct,
+    /// The order was cancelled before it was processed.
+    Cancelled,
+}
+
+/// Why no decision came back.
+#[derive(Debug, thiserror::Error)]
+#[error("order processor unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+#[derive(Clone)]
+pub struct ProcessorClient {
+    http: reqwest::Client,
+    target: Target,
+    attempt_timeout: Duration,
+    attempts: u32,
+}
+
+#[derive(Clone)]
+enum Target {
+    Url(String),
+    Srv(SrvDiscovery),
+}
+
+#[derive(Deserialize)]
+struct Confirmation {
+    total_price: i64,
+    processed_at: String,
+}
+
+impl ProcessorClient {
+    pub fn new(
+        target: &ProcessorTarget,
+        attempt_timeout: Duration,
+        attempts: u32,
+        lifecycle: &order_common::lifecycle::Lifecycle,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(attempt_timeout)
+            .connect_timeout(attempt_timeout.min(Duration::from_secs(1)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        let target = match target {
+            ProcessorTarget::Url(url) => Target::Url(url.clone()),
+            ProcessorTarget::Srv(name) => {
+                Target::Srv(SrvDiscovery::start(name.clone(), lifecycle.clone())?)
+            }
+        };
+        Ok(Self {
+            http,
+            target,
+            attempt_timeout,
+            attempts,
+        })
+    }
+
+    fn base_url(&self) -> Option<String> {
+        match &self.target {
+            Target::Url(url) => Some(url.clone()),
+            Target::Srv(discovery) => discovery.pick(),
+        }
+    }
+
+    /// Asks the processor to reserve stock for an order.
+    pub async fn process(
+        &self,
+        context: &RequestContext,
+        order_id: &str,
+        product_id: &str,
+        quantity: i64,
+        customer_id: &str,
+    ) -> Result<Decision, Unavailable> {
+        let body = json!({
+            "order_id": order_id,
+            "product_id": product_id,
+            "quantity": quantity,
+            "customer_id": customer_id,
+        });
+        let (status, answer) = self.call(context, "/process-order", &body).await?;
+        match status {
+            StatusCode::OK => {
+                let confirmation: Confirmation = serde_json::from_value(answer)
+                    .map_err(|err| Unavailable(format!("unexpected confirmation: {err}")))?;
+                Ok(Decision::Confirmed {
+                    total_price: confirmation.total_price,
+                    processed_at: confirmation.processed_at,
+                })
+            }
+            _ => match problem_kind(&answer) {
+                "insufficient-stock" => Ok(Decision::Insufficient {
+                    available: answer["available"].as_i64().unwrap_or(0),
+                }),
+                "unknown-product" => Ok(Decision::UnknownProduct),
+                "order-released" => Ok(Decision::Cancelled),
+                other => Err(Unavailable(format!(
+                    "processor answered {status} ({other})"
+                ))),
+            },
+        }
+    }
+
+    /// Asks the processor to give back what an order holds.
+    pub async fn release(
+        &self,
+        context: &RequestContext,
+        order_id: &str,
+    ) -> Result<(), Unavailable> {
+        let (status, answer) = self
+            .call(context, "/release", &json!({ "order_id": order_id }))
+            .await?;
+        if status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(Unavailable(format!(
+                "release answered {status} ({})",
+                problem_kind(&answer)
+            )))
+        }
+    }
+
+    /// Posts `body`, retrying transport failures, timeouts and 5xx answers.
+    /// Returns the first answer that is a decision (2xx or 4xx).
+    async fn call(
+        &self,
+        context: &RequestContext,
+        route: &'static str,
+        body: &Value,
+    ) -> Result<(StatusCode, Value), Unavailable> {
+        let mut last_error = String::new();
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(full_jitter(
+                    attempt,
+                    Duration::from_millis(50),
+                    Duration::from_secs(1),
+                ))
+                .await;
+            }
+            let Some(base) = self.base_url() else {
+                last_error = "no processor address known yet (SRV lookup pending)".into();
+                continue;
+            };
+            let started = Instant::now();
+            let result = self
+                .http
+                .post(format!("{base}{route}"))
+                .header(order_common::http::REQUEST_ID, &context.request_id)
+                .header(order_common::http::TRACEPARENT, context.traceparent())
+                .json(body)
+                .send()
+                .await;
+            let (outcome, answer) = match result {
+                Ok(response) if response.status().is_server_error() => {
+                    last_error = format!("{} answered {}", base, response.status());
+                    ("error", None)
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    match response.json::<Value>().await {
+                        Ok(value) => (
+                            if status.is_success() {
+                                "ok"
+                            } else {
+                                "rejected"
+                            },
+                            Some((status, value)),
+                        ),
+                        Err(err) => {
+                            last_error = format!("unreadable answer from {base}: {err}");
+                            ("error", None)
+                        }
+                    }
+                }
+                Err(err) if err.is_timeout() => {
+                    last_error = format!(
+                        "no answer from {base} within {} ms",
+                        self.attempt_timeout.as_millis()
+                    );
+                    ("timeout", None)
+                }
+                Err(err) => {
+                    last_error = format!("{base}: {err}");
+                    ("error", None)
+                }
+            };
+            metrics::histogram!(HTTP_CLIENT_DURATION, "http_route" => route, "outcome" => outcome)
+                .record(started.elapsed().as_secs_f64());
+            if let Some(answer) = answer {
+                return Ok(answer);
+            }
+            tracing::debug!(attempt, route, error = %last_error, request_id = %context.request_id, "processor call failed");
+        }
+        Err(Unavailable(last_error))
+    }
+
+    /// For `/health`: is a processor answering ready?
+    pub async fn check(&self) -> Result<(), String> {
+        let base = self.base_url().ok_or("no processor address known yet")?;
+        match self.http.get(format!("{base}/health/ready")).send().await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("{base} answered {}", response.status())),
+            Err(err) => Err(format!("{base}: {err}")),
+        }
+    }
+}
+
+/// The last segment of a problem's `type`, such as `insufficient-stock`.
+fn problem_kind(answer: &Value) -> &str {
+    answer["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix(order_common::problem::TYPE_PREFIX))
+        .unwrap_or("unexpected")
+}

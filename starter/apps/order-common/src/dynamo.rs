@@ -1,0 +1,232 @@
+//! The DynamoDB client: explicit timeouts, retries in the SDK only, and a
+//! metric for every call.
+//!
+//! Retries happen at exactly one layer. The SDK retries throttling and
+//! transient errors with jittered backoff (`DYNAMODB_MAX_ATTEMPTS`); the
+//! handlers above never retry a DynamoDB call themselves, so one slow request
+//! costs at most `attempts × DYNAMODB_TIMEOUT_MS` plus backoff, never a product
+//! of two retry loops.
+
+use std::{future::Future, time::Duration};
+
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_dynamodb::{Client, config::Credentials, error::ProvideErrorMetadata, error::SdkError};
+
+use crate::config::{ConfigError, Env};
+
+/// How to reach DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoConfig {
+    /// `DYNAMODB_ENDPOINT`: a local emulator such as DynamoDB Local; unset for AWS.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION` / `AWS_DEFAULT_REGION`, else the SDK's provider chain.
+    pub region: Option<String>,
+    /// `DYNAMODB_TIMEOUT_MS`: the limit on one attempt of one call (default 1000).
+    pub attempt_timeout: Duration,
+    /// `DYNAMODB_MAX_ATTEMPTS`: attempts per call including the first (default 3).
+    pub max_attempts: u32,
+}
+
+/// The region DynamoDB Local is given when none is configured: it ignores it,
+/// but the SDK refuses to sign a request without one.
+const LOCAL_REGION: &str = "us-east-1";
+
+impl DynamoConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            endpoint: env.http_url("DYNAMODB_ENDPOINT")?,
+            region: env
+                .raw("AWS_REGION")
+                .or_else(|| env.raw("AWS_DEFAULT_REGION")),
+            attempt_timeout: env.millis("DYNAMODB_TIMEOUT_MS", 1000, 10, 60_000)?,
+            max_attempts: u32::try_from(env.int_in_range("DYNAMODB_MAX_ATTEMPTS", 3, 1, 10)?)
+                .expect("range checked"),
+        })
+    }
+
+    pub fn local(endpoint: &str) -> Self {
+        Self {
+            endpoint: Some(endpoint.trim_end_matches('/').to_owned()),
+            region: None,
+            attempt_timeout: Duration::from_secs(2),
+            max_attempts: 3,
+        }
+    }
+
+    /// The whole budget of one call: every attempt plus the SDK's backoff
+    /// between them (at most 20 s each, usually far less).
+    pub fn operation_timeout(&self) -> Duration {
+        self.attempt_timeout * self.max_attempts
+            + Duration::from_millis(500) * (self.max_attempts - 1)
+    }
+}
+
+/// Builds the client. A missing region is an error here, at start-up, rather
+/// than a failure on the first request; with a local endpoint any region works.
+pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(config.attempt_timeout.min(Duration::from_secs(1)))
+                .operation_attempt_timeout(config.attempt_timeout)
+                .operation_timeout(config.operation_timeout())
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(config.max_attempts)
+                .with_initial_backoff(Duration::from_millis(25))
+                .with_max_backoff(Duration::from_millis(500)),
+        );
+    if let Some(region) = &config.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &config.endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if config.region.is_none() {
+            loader = loader.region(Region::from_static(LOCAL_REGION));
+        }
+        // DynamoDB Local accepts any key; without one configured the SDK would
+        // walk the whole credential chain (including the EC2 metadata service)
+        // before every first call.
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "local-endpoint",
+            ));
+        }
+    }
+    let sdk_config = loader.load().await;
+    if sdk_config.region().is_none() {
+        return Err(ConfigError::new(
+            "AWS_REGION",
+            "",
+            "no AWS region configured: set AWS_REGION (or DYNAMODB_ENDPOINT for a local DynamoDB)",
+        ));
+    }
+    Ok(Client::new(&sdk_config))
+}
+
+/// What went wrong talking to DynamoDB, as far as a caller needs to know.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttled, timed out, unreachable, or a server error: try again later.
+    #[error("DynamoDB unavailable: {0}")]
+    Unavailable(String),
+    /// A request DynamoDB refused as invalid: a bug, not something a retry fixes.
+    #[error("DynamoDB refused the request: {0}")]
+    Rejected(String),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+        match err.code() {
+            // A missing table is an operator's problem that fixes itself once
+            // the table exists: it stays `Unavailable` (503), like the readiness probe.
+            Some("ValidationException" | "SerializationException") => Self::Rejected(message),
+            _ => Self::Unavailable(message),
+        }
+    }
+}
+
+/// The outcome label of a call: a failed condition is an expected answer
+/// (out of stock, already exists), not an error, and dashboards keep them apart.
+fn outcome<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(err) => match err.code() {
+            Some("ConditionalCheckFailedException" | "TransactionCanceledException") => {
+                "condition_failed"
+            }
+            _ => "error",
+        },
+    }
+}
+
+/// Runs one DynamoDB call and records `db_client_operation_duration_seconds`
+/// by operation, table and outcome.
+pub async fn observe<T, E>(
+    operation: &'static str,
+    table: &str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E>
+where
+    E: ProvideErrorMetadata,
+{
+    let started = std::time::Instant::now();
+    let result = call.await;
+    metrics::histogram!(
+        crate::metrics::DB_OPERATION_DURATION,
+        "db_operation_name" => operation,
+        "db_collection_name" => table.to_owned(),
+        "outcome" => outcome(&result),
+    )
+    .record(started.elapsed().as_secs_f64());
+    result
+}
+
+/// Checks DynamoDB answers for `table` within `timeout`: the readiness probe.
+pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Result<(), String> {
+    let call = observe(
+        "DescribeTable",
+        table,
+        client.describe_table().table_name(table).send(),
+    );
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(err)) => Err(StoreError::from(err).to_string()),
+        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}
+
+/// A DynamoDB item.
+pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// A string attribute of an item.
+pub fn string(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// An integer attribute of an item.
+pub fn integer(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// The attribute value of a string.
+pub fn s(value: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(value.into())
+}
+
+/// The attribute value of an integer.
+pub fn n(value: i64) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::N(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_settings_with_bounds() {
+        let config = DynamoConfig::from_env(&Env::from_pairs(&[
+            ("DYNAMODB_ENDPOINT", "http://localhost:8000/"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("DYNAMODB_TIMEOUT_MS", "250"),
+        ]))
+        .unwrap();
+        assert_eq!(config.endpoint.as_deref(), Some("http://localhost:8000"));
+        assert_eq!(config.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(config.attempt_timeout, Duration::from_millis(250));
+        assert_eq!(config.max_attempts, 3);
+    }
+}

@@ -1,0 +1,235 @@
+//! Per-request plumbing shared by both services: request id, trace context,
+//! one log line and the HTTP metrics for every request.
+
+use std::time::Instant;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, HeaderValue},
+    middleware::{self, Next},
+    response::Response,
+};
+
+use crate::{metrics as names, validate::MAX_BODY_BYTES};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// Who this request is, for logs and for the calls it makes to other services.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// From `x-request-id` when the caller sent a usable one, else new.
+    pub request_id: String,
+    /// W3C trace id (32 hex digits): the caller's from `traceparent`, else new.
+    pub trace_id: String,
+    /// This request's own span id (16 hex digits).
+    pub span_id: String,
+}
+
+impl RequestContext {
+    fn from_request(req: &Request) -> Self {
+        let request_id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| is_usable_request_id(id))
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let trace_id = req
+            .headers()
+            .get(&TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(trace_id_of)
+            .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>() | 1));
+        Self {
+            request_id,
+            trace_id,
+            span_id: new_span_id(),
+        }
+    }
+
+    /// A context for work no request started (the reconciler).
+    pub fn background() -> Self {
+        Self {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            trace_id: format!("{:032x}", rand::random::<u128>() | 1),
+            span_id: new_span_id(),
+        }
+    }
+
+    /// The `traceparent` to send downstream: same trace, this span as parent.
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-01", self.trace_id, self.span_id)
+    }
+}
+
+fn new_span_id() -> String {
+    format!("{:016x}", rand::random::<u64>() | 1)
+}
+
+/// Request ids are echoed into logs and headers: printable ASCII, bounded.
+fn is_usable_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The trace id of a valid version-00 `traceparent` (W3C Trace Context).
+fn trace_id_of(header: &str) -> Option<String> {
+    let mut parts = header.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let valid = version == "00"
+        && parts.next().is_none()
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|b| b != b'0')
+        && parent.bytes().any(|b| b != b'0');
+    valid.then(|| trace.to_owned())
+}
+
+/// The route template a request matched, carried out of the router on the
+/// response so the outer layer can label metrics without raw paths (which
+/// would make one series per order id).
+#[derive(Clone)]
+struct RouteLabel(String);
+
+async fn label_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(RouteLabel(route));
+    }
+    response
+}
+
+/// Decrements the in-flight gauge even if the request future is dropped.
+struct InFlight(&'static str);
+
+impl InFlight {
+    fn start(method: &'static str) -> Self {
+        metrics::gauge!(names::HTTP_SERVER_ACTIVE, "http_request_method" => method).increment(1.0);
+        Self(method)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(names::HTTP_SERVER_ACTIVE, "http_request_method" => self.0).decrement(1.0);
+    }
+}
+
+/// Methods as a fixed set of labels; anything else is `_OTHER`, as in the
+/// OpenTelemetry conventions, so a client cannot create series at will.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "_OTHER",
+    }
+}
+
+async fn observe(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let context = RequestContext::from_request(&req);
+    req.extensions_mut().insert(context.clone());
+    let method = method_label(req.method());
+    let path = req.uri().path().to_owned();
+    let in_flight = InFlight::start(method);
+
+    let mut response = next.run(req).await;
+
+    drop(in_flight);
+    let elapsed = started.elapsed();
+    let route = response
+        .extensions()
+        .get::<RouteLabel>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status().as_u16();
+    metrics::histogram!(
+        names::HTTP_SERVER_DURATION,
+        "http_request_method" => method,
+        "http_route" => route.clone(),
+        "http_response_status_code" => status.to_string(),
+    )
+    .record(elapsed.as_secs_f64());
+
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    // Probes and scrapes arrive every few seconds; keep them out of the info log.
+    if route.starts_with("/health") || route == "/metrics" {
+        tracing::debug!(method, route, path, status, duration_ms, request_id = %context.request_id, trace_id = %context.trace_id, "request");
+    } else if status >= 500 {
+        tracing::warn!(method, route, path, status, duration_ms, request_id = %context.request_id, trace_id = %context.trace_id, "request");
+    } else {
+        tracing::info!(method, route, path, status, duration_ms, request_id = %context.request_id, trace_id = %context.trace_id, "request");
+    }
+    if let Ok(value) = HeaderValue::from_str(&context.request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Wraps a service's router with everything per-request: the body size limit,
+/// the route label, metrics, request id, trace context and the access log.
+pub fn instrument(router: Router) -> Router {
+    router
+        .route_layer(middleware::from_fn(label_route))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(observe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_only_valid_traceparents() {
+        let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            trace_id_of(valid).as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        for bad in [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert_eq!(trace_id_of(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn outgoing_traceparent_keeps_the_trace() {
+        let context = RequestContext::background();
+        let header = context.traceparent();
+        assert_eq!(
+            trace_id_of(&header).as_deref(),
+            Some(context.trace_id.as_str())
+        );
+    }
+
+    #[test]
+    fn request_ids_are_bounded_printable() {
+        assert!(is_usable_request_id("abc-123"));
+        assert!(!is_usable_request_id(""));
+        assert!(!is_usable_request_id("has space"));
+        assert!(!is_usable_request_id(&"x".repeat(129)));
+    }
+}

@@ -1,0 +1,69 @@
+//! The Prometheus recorder and the names of every metric the services export.
+//!
+//! Names follow the OpenTelemetry semantic conventions in their Prometheus
+//! form (dots become underscores, the unit becomes a suffix). Dashboards and
+//! alert rules use exactly these names; the observability tests scrape a live
+//! service and fail when one of them changes.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Histogram: server-side request duration by `http_request_method`,
+/// `http_route` (the route template) and `http_response_status_code`. Its
+/// `_count` series is the request counter.
+pub const HTTP_SERVER_DURATION: &str = "http_server_request_duration_seconds";
+/// Gauge: requests being served right now, by `http_request_method`.
+pub const HTTP_SERVER_ACTIVE: &str = "http_server_active_requests";
+/// Histogram: each attempt of a call to the order processor, by `http_route`
+/// and `outcome` (`ok`, `rejected`, `error`, `timeout`).
+pub const HTTP_CLIENT_DURATION: &str = "http_client_request_duration_seconds";
+/// Histogram: DynamoDB calls by `db_operation_name`, `db_collection_name`
+/// (the table) and `outcome` (`ok`, `condition_failed`, `error`).
+pub const DB_OPERATION_DURATION: &str = "db_client_operation_duration_seconds";
+/// Counter: orders that reached a final state, by `status` (`confirmed`,
+/// `rejected`, `cancelled`) and `reason` (why rejected; empty otherwise).
+pub const ORDERS: &str = "orders_total";
+/// Counter: the processor's reservation decisions by `outcome` (`reserved`,
+/// `insufficient_stock`, `unknown_product`, `replayed`).
+pub const RESERVATIONS: &str = "inventory_reservations_total";
+/// Counter: stock releases by `outcome` (`released`, `nothing_held`, `replayed`).
+pub const RELEASES: &str = "inventory_releases_total";
+/// Gauge: orders the reconciler still has to finish, by `pending_action`
+/// (`process`, `release`), as of its last pass.
+pub const RECONCILER_BACKLOG: &str = "order_reconciler_pending_orders";
+/// Gauge: age in seconds of the oldest order waiting for the reconciler.
+pub const RECONCILER_OLDEST_AGE: &str = "order_reconciler_oldest_pending_age_seconds";
+/// Gauge: always 1, labelled with `service`, `version` and `revision`.
+pub const BUILD_INFO: &str = "order_system_build_info";
+
+/// Latency buckets from 0.5 ms to 10 s: local DynamoDB answers in about a
+/// millisecond, a throttled AWS call can take seconds.
+const DURATION_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the process-wide recorder once and returns its handle; later calls
+/// (several services in one test process) share it.
+pub fn install() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_duration_seconds".to_owned()),
+                    DURATION_BUCKETS,
+                )
+                .expect("bucket list is not empty")
+                .install_recorder()
+                .expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// Publishes the build-info gauge for `service`.
+pub fn record_build_info(service: &'static str, version: &'static str) {
+    let revision = option_env!("GIT_REVISION").unwrap_or("unknown");
+    metrics::gauge!(BUILD_INFO, "service" => service, "version" => version, "revision" => revision)
+        .set(1.0);
+}

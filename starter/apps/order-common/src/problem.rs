@@ -1,0 +1,134 @@
+//! RFC 9457 problem answers: the one place an error becomes HTTP.
+//!
+//! Every error answer is `application/problem+json` with `type`, `title`,
+//! `status` and `detail` (the starter's FastAPI clients read `detail`), plus
+//! extensions such as `order_id`, `available` or per-field `errors`.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Map, Value, json};
+
+use crate::dynamo::StoreError;
+
+/// The prefix of every problem `type`. A URN: stable, and it does not
+/// pretend to be a page someone can open.
+pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The last segment of `type`, such as `insufficient-stock`.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub extensions: Map<String, Value>,
+    /// Seconds for a `Retry-After` header (503 answers).
+    pub retry_after: Option<u32>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            extensions: Map::new(),
+            retry_after: None,
+        }
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Malformed request",
+            detail,
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// A dependency could not serve the request; the client should retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "dependency-unavailable",
+            "Service temporarily unavailable",
+            detail,
+        );
+        problem.retry_after = Some(1);
+        problem
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail,
+        )
+    }
+
+    pub fn type_uri(&self) -> String {
+        format!("{TYPE_PREFIX}{}", self.kind)
+    }
+
+    /// The JSON body. Extensions come first so they can never replace a
+    /// standard member.
+    pub fn body(&self) -> Value {
+        let mut body = self.extensions.clone();
+        body.insert("type".into(), json!(self.type_uri()));
+        body.insert("title".into(), json!(self.title));
+        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("detail".into(), json!(self.detail));
+        Value::Object(body)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// DynamoDB failures are logged here, once, with the detail an operator
+/// needs; the client gets a short answer without internals.
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Self {
+        match &err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %err, "DynamoDB call failed");
+                Problem::unavailable("the database is not answering; retry shortly")
+            }
+            StoreError::Rejected(_) => {
+                tracing::error!(error = %err, "DynamoDB refused a request");
+                Problem::internal("the database refused the request")
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The processor's configuration (see README: "Configuration").
+
+use order_common::config::{CommonConfig, ConfigError, Env};
+
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    pub common: CommonConfig,
+    /// `INVENTORY_TABLE`, default `inventory`.
+    pub inventory_table: String,
+    /// `RESERVATIONS_TABLE`, default `reservations`.
+    pub reservations_table: String,
+}
+
+impl ProcessorConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            inventory_table: env.table_name("INVENTORY_TABLE", "inventory")?,
+            reservations_table: env.table_name("RESERVATIONS_TABLE", "reservations")?,
+        })
+    }
+}

@@ -1,0 +1,34 @@
+use order_common::{config::Env, lifecycle, telemetry};
+use order_processor::{Application, ProcessorConfig};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = match ProcessorConfig::from_env(&Env::process()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("order-processor: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.common.log_format, &config.common.log_level);
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!(error = %err, "order-processor could not start");
+            eprintln!("order-processor: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let stop = app.lifecycle();
+    tokio::spawn(async move {
+        lifecycle::stop_signal().await;
+        stop.begin_stop();
+    });
+    match app.run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "order-processor failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `orderctl`: the operator's tool for the order system.
+//!
+//! - `create-tables`: creates the tables (idempotent) and waits until ACTIVE;
+//! - `seed`: writes the starter's inventory, never resetting existing stock
+//!   unless `--reset`;
+//! - `wait-ready`: waits until services answer `/health/ready`;
+//! - `smoke`: the starter's order flow, with assertions, against any URL;
+//! - `load`: a fixed-concurrency load generator for benchmarks.
+//!
+//! Exit codes: 0 success, 1 a check or command failed, 2 bad usage.
+
+mod load;
+mod smoke;
+
+use std::{process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use order_common::{
+    config::Env,
+    dynamo::{DynamoConfig, connect},
+    schema::{Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products},
+};
+
+#[derive(Parser)]
+#[command(
+    name = "orderctl",
+    version,
+    about = "Operate the order system: tables, seed data, smoke tests, load"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the orders, inventory and reservations tables (skips existing ones).
+    CreateTables {
+        /// How long to wait for the tables to become ACTIVE.
+        #[arg(long, default_value = "120", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        wait_seconds: u64,
+    },
+    /// Write the starter's products (PROD001, PROD002).
+    Seed {
+        /// Overwrite products that already exist (resets their stock).
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Wait until every URL answers 200 on /health/ready.
+    WaitReady {
+        /// Base URLs, such as http://localhost:8001.
+        #[arg(required = true, value_parser = parse_url)]
+        urls: Vec<String>,
+        #[arg(long, default_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout_seconds: u64,
+    },
+    /// Run the starter's order flow against order-api and check every answer.
+    Smoke {
+        /// order-api base URL.
+        #[arg(long, env = "SERVER_ENDPOINT", default_value = "http://localhost:8001", value_parser = parse_url)]
+        url: String,
+    },
+    /// Send orders or reads at a fixed concurrency and report latency.
+    Load(load::LoadArgs),
+}
+
+fn parse_url(text: &str) -> Result<String, String> {
+    let pairs = [("URL", text)];
+    Env::from_pairs(&pairs)
+        .http_url("URL")
+        .map_err(|err| err.reason)?
+        .ok_or_else(|| "must not be empty".to_owned())
+}
+
+fn table_names(env: &Env<'_>) -> anyhow::Result<TableNames> {
+    Ok(TableNames {
+        orders: env.table_name("ORDERS_TABLE", "orders")?,
+        inventory: env.table_name("INVENTORY_TABLE", "inventory")?,
+        reservations: env.table_name("RESERVATIONS_TABLE", "reservations")?,
+    })
+}
+
+async fn run(command: Command) -> anyhow::Result<bool> {
+    let env = Env::process();
+    match command {
+        Command::CreateTables { wait_seconds } => {
+            let client = connect(&DynamoConfig::from_env(&env)?).await?;
+            for spec in TableSpec::all(&table_names(&env)?) {
+                let outcome =
+                    create_table(&client, &spec, Duration::from_secs(wait_seconds)).await?;
+                let verb = if outcome == Created::Created {
+                    "created"
+                } else {
+                    "already exists"
+                };
+                println!("table {}: {verb}, ACTIVE", spec.name);
+            }
+            Ok(true)
+        }
+        Command::Seed { reset } => {
+            let client = connect(&DynamoConfig::from_env(&env)?).await?;
+            let table = table_names(&env)?.inventory;
+            for product in seed_products() {
+                let outcome = seed_product(&client, &table, &product, reset).await?;
+                let verb = match outcome {
+                    Seeded::Written => format!("written (stock {})", product.stock),
+                    Seeded::KeptExisting => {
+                        "exists, stock kept (use --reset to overwrite)".to_owned()
+                    }
+                };
+                println!("product {}: {verb}", product.product_id);
+            }
+            Ok(true)
+        }
+        Command::WaitReady {
+            urls,
+            timeout_seconds,
+        } => wait_ready(&urls, Duration::from_secs(timeout_seconds)).await,
+        Command::Smoke { url } => smoke::run(&url).await,
+        Command::Load(args) => load::run(args).await,
+    }
+}
+
+async fn wait_ready(urls: &[String], timeout: Duration) -> anyhow::Result<bool> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    for url in urls {
+        loop {
+            let ok = matches!(http.get(format!("{url}/health/ready")).send().await, Ok(r) if r.status().is_success());
+            if ok {
+                println!("{url}: ready");
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                eprintln!("{url}: not ready after {} s", timeout.as_secs());
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(true)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("orderctl: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole system as local processes, no Docker: DynamoDB Local on 8000,
+# order-api on 8001, order-processor on 8002 (the assessment's local ports).
+#
+#   native-stack.sh up     build, start everything in the background, create
+#                          and seed the tables, return once all answer ready
+#   native-stack.sh down   stop every process `up` started
+#   native-stack.sh status show what runs
+#
+# Logs and PIDs live in .run/ (git-ignored). PROFILE=release builds optimised
+# binaries (slower to build; what `make bench` uses).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+apps=$(cd "$here/.." && pwd)
+root=$(cd "$apps/../.." && pwd)
+run="$root/.run"
+logs="$run/logs"
+profile=${PROFILE:-debug}
+ddb_port=${DYNAMODB_PORT:-8000}
+api_port=${ORDER_API_PORT:-8001}
+processor_port=${ORDER_PROCESSOR_PORT:-8002}
+
+pidfile() { echo "$run/$1.pid"; }
+
+running() {
+  local file
+  file=$(pidfile "$1")
+  [[ -f "$file" ]] && kill -0 "$(cat "$file")" 2>/dev/null
+}
+
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+stop() {
+  local name=$1 file pid
+  file=$(pidfile "$name")
+  [[ -f "$file" ]] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "stopped $name (pid $pid)"
+  fi
+  rm -f "$file"
+}
+
+up() {
+  mkdir -p "$logs"
+  for name in dynamodb order-processor order-api; do
+    if running "$name"; then
+      echo "$name already runs (pid $(cat "$(pidfile "$name")")); run 'make down' first" >&2
+      exit 1
+    fi
+  done
+  for port in "$ddb_port" "$processor_port" "$api_port"; do
+    port_free "$port" || { echo "port $port is already in use; stop what uses it or set DYNAMODB_PORT / ORDER_API_PORT / ORDER_PROCESSOR_PORT" >&2; exit 1; }
+  done
+
+  local cargo_flags=()
+  [[ "$profile" == release ]] && cargo_flags=(--release)
+  echo "building ($profile)"
+  cargo build --quiet --manifest-path "$apps/Cargo.toml" --bins "${cargo_flags[@]}"
+  local bin="$apps/target/$profile"
+
+  "$here/dynamodb-local.sh" start "$ddb_port" "$logs/dynamodb.log" >"$(pidfile dynamodb)"
+  "$here/wait-for-port.sh" "$ddb_port" 60
+  echo "dynamodb local on :$ddb_port (pid $(cat "$(pidfile dynamodb)"))"
+
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+  "$bin/orderctl" create-tables
+  "$bin/orderctl" seed
+
+  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$processor_port \
+    "$bin/order-processor" >>"$logs/order-processor.log" 2>&1 &
+  echo $! >"$(pidfile order-processor)"
+  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$api_port ORDER_PROCESSOR_URL="http://127.0.0.1:$processor_port" \
+    "$bin/order-api" >>"$logs/order-api.log" 2>&1 &
+  echo $! >"$(pidfile order-api)"
+
+  if ! "$bin/orderctl" wait-ready --timeout-seconds 30 "http://127.0.0.1:$processor_port" "http://127.0.0.1:$api_port"; then
+    echo "the stack did not become ready; last log lines:" >&2
+    tail -n 20 "$logs"/order-*.log >&2 || true
+    down
+    exit 1
+  fi
+  cat <<MSG
+stack ready:
+  order-api        http://localhost:$api_port   (try: curl -s localhost:$api_port/health)
+  order-processor  http://localhost:$processor_port
+  dynamodb local   http://localhost:$ddb_port
+  logs             $logs/
+stop it with: make down
+MSG
+}
+
+down() {
+  stop order-api
+  stop order-processor
+  stop dynamodb
+}
+
+status() {
+  for name in dynamodb order-processor order-api; do
+    if running "$name"; then echo "$name: running (pid $(cat "$(pidfile "$name")"))"; else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up | down | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Checks a running stack end to end: the Compose stack (`docker compose up -d
+# --wait`) or the native one (`make dev`). Needs only bash and curl.
+#
+#   SERVER_ENDPOINT   order-api base URL (default http://localhost:8001)
+#   PROCESSOR_ENDPOINT order-processor base URL (default http://localhost:8002)
+#
+# Exits non-zero, naming the failed check, if anything is wrong.
+set -uo pipefail
+
+SERVER_ENDPOINT=${SERVER_ENDPOINT:-http://localhost:8001}
+PROCESSOR_ENDPOINT=${PROCESSOR_ENDPOINT:-http://localhost:8002}
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1" >&2; }
+expect() { # expect NAME CONDITION-RESULT DETAIL
+  if [[ "$2" == 0 ]]; then ok "$1"; else fail "$1: $3"; fi
+}
+
+# request METHOD URL [BODY]: sets $status, $body and $content_type.
+request() {
+  local method=$1 url=$2 data=${3:-} out
+  local args=(-sS -o - -w '\n%{http_code} %{content_type}' -X "$method" --max-time 15)
+  [[ -n "$data" ]] && args+=(-H 'Content-Type: application/json' --data "$data")
+  if ! out=$(curl "${args[@]}" "$url" 2>&1); then
+    status=000 body=$out content_type=
+    return
+  fi
+  body=${out%$'\n'*}
+  local tail=${out##*$'\n'}
+  status=${tail%% *}
+  content_type=${tail#* }
+}
+
+# field NAME: the raw JSON value of a top-level field of $body (strings keep their quotes).
+field() {
+  local re="\"$1\"[[:space:]]*:[[:space:]]*(\"[^\"]*\"|-?[0-9]+|null|true|false)"
+  [[ "$body" =~ $re ]] && echo "${BASH_REMATCH[1]}"
+}
+
+echo "checking $SERVER_ENDPOINT (processor $PROCESSOR_ENDPOINT)"
+
+for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
+  for path in /health/live /health/ready /health; do
+    request GET "$endpoint$path"
+    expect "GET $endpoint$path is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
+  done
+done
+
+# The starter's order.
+request POST "$SERVER_ENDPOINT/orders/" '{"product_id":"PROD001","quantity":1,"customer_id":"CUST001"}'
+expect "POST /orders/ is 201" "$([[ $status == 201 ]]; echo $?)" "got $status: $body"
+order_id=$(field order_id | tr -d '"')
+expect "the answer has an order_id" "$([[ -n $order_id ]]; echo $?)" "$body"
+created=$body
+
+request GET "$SERVER_ENDPOINT/orders/$order_id"
+expect "GET /orders/{id} is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
+expect "the order reads back as created" "$([[ $body == "$created" ]]; echo $?)" "created $created, read $body"
+for pair in 'order_id:"'"$order_id"'"' 'product_id:"PROD001"' 'quantity:1' 'customer_id:"CUST001"' 'status:"confirmed"' 'total_price:29'; do
+  name=${pair%%:*} want=${pair#*:}
+  got=$(field "$name")
+  expect "$name is $want" "$([[ $got == "$want" ]]; echo $?)" "got ${got:-nothing}"
+done
+for name in created_at processed_at; do
+  got=$(field "$name")
+  expect "$name is an RFC 3339 UTC time" \
+    "$([[ $got =~ ^\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z\"$ ]]; echo $?)" "got ${got:-nothing}"
+done
+
+request POST "$SERVER_ENDPOINT/orders" '{"product_id":"PROD002","quantity":1000,"customer_id":"CUST001"}'
+expect "ordering more than the stock is 409" "$([[ $status == 409 ]]; echo $?)" "got $status: $body"
+expect "the 409 is application/problem+json" "$([[ $content_type == application/problem+json* ]]; echo $?)" "got $content_type"
+expect "the 409 says what is available" "$([[ -n $(field available) ]]; echo $?)" "$body"
+
+request POST "$SERVER_ENDPOINT/orders" '{"product_id":"NO-SUCH-PRODUCT","quantity":1,"customer_id":"CUST001"}'
+expect "an unknown product is 422" "$([[ $status == 422 ]]; echo $?)" "got $status: $body"
+
+request POST "$SERVER_ENDPOINT/orders" '{"product_id":"PROD001","quantity":0,"customer_id":"CUST001"}'
+expect "quantity 0 is 422" "$([[ $status == 422 ]]; echo $?)" "got $status: $body"
+
+request POST "$SERVER_ENDPOINT/orders" '{"product_id":'
+expect "malformed JSON is 400" "$([[ $status == 400 ]]; echo $?)" "got $status: $body"
+
+request GET "$SERVER_ENDPOINT/orders/no-such-order"
+expect "an unknown order is 404" "$([[ $status == 404 ]]; echo $?)" "got $status: $body"
+
+for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
+  request GET "$endpoint/metrics"
+  expect "GET $endpoint/metrics serves request durations" \
+    "$([[ $status == 200 && $body == *http_server_request_duration_seconds_bucket* ]]; echo $?)" "got $status"
+done
+
+echo "test_docker_compose: $passed passed, $failed failed"
+((failed == 0))

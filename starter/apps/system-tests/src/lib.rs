@@ -1,0 +1,362 @@
+//! The test harness: a DynamoDB Local shared by all tests (started by
+//! `scripts/with-dynamodb-local.sh`, found through `TEST_DYNAMODB_ENDPOINT`),
+//! fresh tables per test, and the two services started either in-process on
+//! port 0 (fast, for API tests) or as real processes (for the tests that kill
+//! or stop them).
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use order_common::{
+    config::CommonConfig,
+    dynamo::{DynamoConfig, connect},
+    schema::{Product, TableNames, TableSpec, create_table, seed_product, seed_products},
+};
+use serde_json::Value;
+
+/// The DynamoDB Local every test uses.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("TEST_DYNAMODB_ENDPOINT").expect(
+        "TEST_DYNAMODB_ENDPOINT is not set: run the tests with `make test-rust` \
+         (it starts DynamoDB Local), or point it at a running DynamoDB Local",
+    )
+}
+
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    connect(&DynamoConfig::local(&dynamodb_endpoint()))
+        .await
+        .expect("local config is valid")
+}
+
+/// Tables no other test uses, created and seeded with the starter's products.
+pub async fn fresh_tables() -> TableNames {
+    let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let names = TableNames::prefixed(&prefix);
+    let client = dynamodb().await;
+    for spec in TableSpec::all(&names) {
+        create_table(&client, &spec, Duration::from_secs(30))
+            .await
+            .expect("table created");
+    }
+    for product in seed_products() {
+        seed_product(&client, &names.inventory, &product, false)
+            .await
+            .expect("seeded");
+    }
+    names
+}
+
+/// Sets a product's stock and price directly in DynamoDB.
+pub async fn set_product(tables: &TableNames, product_id: &str, price: i64, stock: i64) {
+    let product = Product {
+        product_id: product_id.to_owned(),
+        name: format!("Test product {product_id}"),
+        price,
+        stock,
+    };
+    seed_product(&dynamodb().await, &tables.inventory, &product, true)
+        .await
+        .expect("written");
+}
+
+/// A product's stock, read directly from DynamoDB.
+pub async fn stock(tables: &TableNames, product_id: &str) -> i64 {
+    let item = dynamodb()
+        .await
+        .get_item()
+        .table_name(&tables.inventory)
+        .key("product_id", order_common::dynamo::s(product_id))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read");
+    order_common::dynamo::integer(item.item().expect("product exists"), "stock")
+        .expect("stock is a number")
+}
+
+/// Number of items in a table.
+pub async fn count_items(table: &str) -> i32 {
+    dynamodb()
+        .await
+        .scan()
+        .table_name(table)
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("scan")
+        .count()
+}
+
+// ---- in-process services --------------------------------------------------
+
+/// A service running inside the test process.
+pub struct InProcess {
+    pub url: String,
+    pub lifecycle: order_common::lifecycle::Lifecycle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn_processor(tables: &TableNames) -> InProcess {
+    let config = order_processor::ProcessorConfig {
+        common: CommonConfig::for_tests(&dynamodb_endpoint()),
+        inventory_table: tables.inventory.clone(),
+        reservations_table: tables.reservations.clone(),
+    };
+    let app = order_processor::Application::build(config)
+        .await
+        .expect("processor builds");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let lifecycle = app.lifecycle();
+    InProcess {
+        url,
+        lifecycle,
+        task: tokio::spawn(app.run()),
+    }
+}
+
+/// The gateway's test settings: short timeouts, a fast reconciler.
+pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiConfig {
+    order_api::ApiConfig {
+        common: CommonConfig::for_tests(&dynamodb_endpoint()),
+        orders_table: tables.orders.clone(),
+        processor: order_api::config::ProcessorTarget::Url(processor_url.to_owned()),
+        processor_timeout: Duration::from_millis(2000),
+        processor_attempts: 3,
+        reconciler_interval: Duration::from_millis(200),
+        reconciler_grace: Duration::from_millis(500),
+    }
+}
+
+pub async fn spawn_api(config: order_api::ApiConfig) -> InProcess {
+    let app = order_api::Application::build(config)
+        .await
+        .expect("api builds");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    let lifecycle = app.lifecycle();
+    InProcess {
+        url,
+        lifecycle,
+        task: tokio::spawn(app.run()),
+    }
+}
+
+/// Fresh tables, a processor and a gateway in front of it.
+pub struct Stack {
+    pub tables: TableNames,
+    pub processor: InProcess,
+    pub api: InProcess,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_stack() -> Stack {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let api = spawn_api(api_config(&tables, &processor.url)).await;
+    Stack {
+        tables,
+        processor,
+        api,
+        http: http(),
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// An answer, read whole: status, content type and JSON body (Null if none).
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = response.text().await.expect("body readable");
+    Answer {
+        status,
+        content_type,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
+}
+
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Answer {
+    answer(
+        http.post(url)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent"),
+    )
+    .await
+}
+
+pub async fn get(http: &reqwest::Client, url: &str) -> Answer {
+    answer(http.get(url).send().await.expect("request sent")).await
+}
+
+/// Asserts a problem answer: status, content type, `type` suffix and the
+/// RFC 9457 members.
+pub fn assert_problem(answer: &Answer, status: u16, kind: &str) {
+    assert_eq!(answer.status, status, "body: {}", answer.body);
+    assert_eq!(
+        answer.content_type, "application/problem+json",
+        "body: {}",
+        answer.body
+    );
+    assert_eq!(
+        answer.body["type"],
+        format!("{}{kind}", order_common::problem::TYPE_PREFIX),
+        "body: {}",
+        answer.body
+    );
+    assert_eq!(answer.body["status"], status);
+    assert!(
+        answer.body["title"].is_string() && answer.body["detail"].is_string(),
+        "{}",
+        answer.body
+    );
+}
+
+// ---- services as processes -------------------------------------------------
+
+/// The path of a binary of this workspace, built by `cargo nextest run --workspace`.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test binary> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target layout");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+/// A free loopback port (there is a small window before the service binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A service running as its own process; killed when dropped.
+pub struct Process {
+    pub child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Process {
+    /// Starts `name` with `env` on `port` and waits until it is ready.
+    pub async fn start(name: &str, port: u16, env: &[(&str, String)]) -> Process {
+        let mut command = Command::new(binary(name));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("DYNAMODB_ENDPOINT", dynamodb_endpoint())
+            .env("LOG_FORMAT", "json")
+            .env("SHUTDOWN_DRAIN_SECONDS", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("service starts");
+        let process = Process {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+        };
+        process.wait_ready().await;
+        process
+    }
+
+    pub async fn wait_ready(&self) {
+        let http = http();
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{}/health/ready", self.url)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} did not become ready", self.url);
+    }
+
+    /// Sends a signal (by name, e.g. "KILL" or "TERM") with the `kill` command.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status.code();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "process did not exit within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Env for an order-api process using `tables` and the processor at `processor_url`.
+pub fn api_env(tables: &TableNames, processor_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ORDERS_TABLE", tables.orders.clone()),
+        ("ORDER_PROCESSOR_URL", processor_url.to_owned()),
+        ("PROCESSOR_TIMEOUT_MS", "500".into()),
+        ("PROCESSOR_MAX_ATTEMPTS", "2".into()),
+        ("RECONCILER_INTERVAL_SECONDS", "1".into()),
+        ("RECONCILER_GRACE_SECONDS", "1".into()),
+    ]
+}
+
+/// Env for an order-processor process using `tables`.
+pub fn processor_env(tables: &TableNames) -> Vec<(&'static str, String)> {
+    vec![
+        ("INVENTORY_TABLE", tables.inventory.clone()),
+        ("RESERVATIONS_TABLE", tables.reservations.clone()),
+    ]
+}

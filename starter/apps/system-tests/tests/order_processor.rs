@@ -1,0 +1,260 @@
+//! order-processor, route by route: processing, release, inventory.
+
+use serde_json::{Value, json};
+use system_tests::{assert_problem, fresh_tables, get, http, post_json, spawn_processor, stock};
+
+fn line(order_id: &str, product_id: &str, quantity: i64) -> Value {
+    json!({"order_id": order_id, "product_id": product_id, "quantity": quantity, "customer_id": "C1"})
+}
+
+#[tokio::test]
+async fn process_order_reserves_once_and_replays_the_decision() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let http = http();
+    let url = format!("{}/process-order", processor.url);
+
+    let first = post_json(&http, &url, &line("o-1", "PROD001", 3)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["status"], "confirmed");
+    assert_eq!(first.body["total_price"], 87);
+    assert_eq!(first.body["order_id"], "o-1");
+    // Retries of the same order never decrement twice and answer the same.
+    for _ in 0..3 {
+        let again = post_json(&http, &url, &line("o-1", "PROD001", 3)).await;
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, first.body);
+    }
+    assert_eq!(stock(&tables, "PROD001").await, 97);
+
+    let conflict = post_json(&http, &url, &line("o-1", "PROD001", 4)).await;
+    assert_problem(&conflict, 422, "order-id-conflict");
+
+    let insufficient = post_json(&http, &url, &line("o-2", "PROD002", 51)).await;
+    assert_problem(&insufficient, 409, "insufficient-stock");
+    assert_eq!(insufficient.body["available"], 50);
+    // The refusal is recorded: after a restock, the same order still answers as refused.
+    system_tests::set_product(&tables, "PROD002", 49, 500).await;
+    let replayed = post_json(&http, &url, &line("o-2", "PROD002", 51)).await;
+    assert_problem(&replayed, 409, "insufficient-stock");
+    assert_eq!(stock(&tables, "PROD002").await, 500);
+
+    let unknown = post_json(&http, &url, &line("o-3", "NOPE", 1)).await;
+    assert_problem(&unknown, 422, "unknown-product");
+
+    for bad in [
+        json!({"order_id": "o-4", "product_id": "PROD001", "quantity": 0, "customer_id": "C1"}),
+        json!({"order_id": "", "product_id": "PROD001", "quantity": 1, "customer_id": "C1"}),
+        json!({"product_id": "PROD001", "quantity": 1, "customer_id": "C1"}),
+        json!({"order_id": "o-4", "product_id": "PROD001", "quantity": 1, "customer_id": "C1", "x": 1}),
+    ] {
+        assert_problem(&post_json(&http, &url, &bad).await, 422, "validation-error");
+    }
+    assert_eq!(stock(&tables, "PROD001").await, 97);
+}
+
+#[tokio::test]
+async fn release_gives_back_once_and_blocks_late_processing() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let http = http();
+    let process = format!("{}/process-order", processor.url);
+    let release = format!("{}/release", processor.url);
+
+    post_json(&http, &process, &line("o-1", "PROD001", 10)).await;
+    assert_eq!(stock(&tables, "PROD001").await, 90);
+    let released = post_json(&http, &release, &json!({"order_id": "o-1"})).await;
+    assert_eq!(released.status, 200, "{}", released.body);
+    assert_eq!(released.body["released_quantity"], 10);
+    let again = post_json(&http, &release, &json!({"order_id": "o-1"})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        stock(&tables, "PROD001").await,
+        100,
+        "given back exactly once"
+    );
+
+    // Cancelled before it was processed: a late processing request takes nothing.
+    let early = post_json(&http, &release, &json!({"order_id": "o-2"})).await;
+    assert_eq!(early.body["released_quantity"], 0);
+    let late = post_json(&http, &process, &line("o-2", "PROD001", 5)).await;
+    assert_problem(&late, 409, "order-released");
+    assert_eq!(stock(&tables, "PROD001").await, 100);
+
+    assert_problem(
+        &post_json(&http, &release, &json!({})).await,
+        422,
+        "validation-error",
+    );
+}
+
+#[tokio::test]
+async fn inventory_can_be_read_upserted_and_restocked() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let http = http();
+
+    let one = get(&http, &format!("{}/inventory/PROD001", processor.url)).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(
+        one.body,
+        json!({"product_id": "PROD001", "name": "Sample Product 1", "price": 29, "stock": 100})
+    );
+    assert_problem(
+        &get(&http, &format!("{}/inventory/NOPE", processor.url)).await,
+        404,
+        "not-found",
+    );
+
+    let put = system_tests::answer(
+        http.put(format!("{}/inventory/NEW1", processor.url))
+            .json(&json!({"name": "New", "price": 5, "stock": 7}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    for bad in [
+        json!({"name": "", "price": 5, "stock": 7}),
+        json!({"name": "N", "price": -1, "stock": 7}),
+        json!({"name": "N", "price": 5}),
+    ] {
+        let answer = system_tests::answer(
+            http.put(format!("{}/inventory/NEW1", processor.url))
+                .json(&bad)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_problem(&answer, 422, "validation-error");
+    }
+
+    let restocked = post_json(
+        &http,
+        &format!("{}/inventory/NEW1/restock", processor.url),
+        &json!({"quantity": 3}),
+    )
+    .await;
+    assert_eq!(restocked.status, 200);
+    assert_eq!(restocked.body["stock"], 10);
+    assert_problem(
+        &post_json(
+            &http,
+            &format!("{}/inventory/NOPE/restock", processor.url),
+            &json!({"quantity": 3}),
+        )
+        .await,
+        404,
+        "not-found",
+    );
+    assert_problem(
+        &post_json(
+            &http,
+            &format!("{}/inventory/NEW1/restock", processor.url),
+            &json!({"quantity": 0}),
+        )
+        .await,
+        422,
+        "validation-error",
+    );
+    assert_eq!(stock(&tables, "NEW1").await, 10);
+
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let url = match &next {
+            Some(cursor) => format!("{}/inventory?limit=2&cursor={cursor}", processor.url),
+            None => format!("{}/inventory?limit=2", processor.url),
+        };
+        let page = get(&http, &url).await;
+        assert_eq!(page.status, 200);
+        seen.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["product_id"].as_str().unwrap().to_owned()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => next = Some(cursor.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["NEW1", "PROD001", "PROD002"]);
+    assert_problem(
+        &get(&http, &format!("{}/inventory?limit=500", processor.url)).await,
+        422,
+        "validation-error",
+    );
+}
+
+#[tokio::test]
+async fn processor_health_and_metrics() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let http = http();
+    for path in ["/health/live", "/health/ready", "/health"] {
+        let answer = get(&http, &format!("{}{path}", processor.url)).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+    }
+    post_json(
+        &http,
+        &format!("{}/process-order", processor.url),
+        &line("m-1", "PROD001", 1),
+    )
+    .await;
+    let metrics = http
+        .get(format!("{}/metrics", processor.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"inventory_reservations_total{outcome="reserved"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"db_operation_name="TransactWriteItems""#),
+        "{metrics}"
+    );
+    let spec = get(&http, &format!("{}/openapi.json", processor.url)).await;
+    for path in [
+        "/process-order",
+        "/release",
+        "/inventory",
+        "/inventory/{product_id}",
+        "/inventory/{product_id}/restock",
+    ] {
+        assert!(
+            spec.body["paths"][path].is_object(),
+            "openapi.json lacks {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn readiness_fails_when_tables_are_missing() {
+    let tables = order_common::schema::TableNames::prefixed("missing-");
+    let processor = spawn_processor(&tables).await;
+    let ready = get(&http(), &format!("{}/health/ready", processor.url)).await;
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert_eq!(
+        ready.body["checks"]["dynamodb_inventory"]["status"],
+        "error"
+    );
+    let live = get(&http(), &format!("{}/health/live", processor.url)).await;
+    assert_eq!(live.status, 200, "liveness does not depend on DynamoDB");
+    let process = post_json(
+        &http(),
+        &format!("{}/process-order", processor.url),
+        &line("o", "PROD001", 1),
+    )
+    .await;
+    assert_problem(&process, 503, "dependency-unavailable");
+    assert_eq!(process.headers["retry-after"], "1");
+}
