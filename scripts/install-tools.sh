@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-tools.sh GROUP...: installs what a group of checks needs, once.
 #   rust        cargo-nextest (if missing) and DynamoDB Local
-#   shellcheck  Debian's shellcheck
+#   lint        Debian's shellcheck
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -22,7 +22,7 @@ for group in "$@"; do
       cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
       "$root/starter/apps/scripts/dynamodb-local.sh" dir >/dev/null
       ;;
-    shellcheck)
+    lint)
       command -v shellcheck >/dev/null || apt_install shellcheck
       ;;
     *) echo "unknown tool group: $group" >&2; exit 2 ;;

@@ -5,7 +5,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 apps=starter/apps
 passed=0
 failed=0
@@ -37,7 +37,7 @@ native_smoke() {
 }
 
 shell_lint() {
-  command -v shellcheck >/dev/null || scripts/install-tools.sh shellcheck || return 1
+  command -v shellcheck >/dev/null || scripts/install-tools.sh lint || return 1
   shellcheck -x scripts/*.sh "$apps"/scripts/*.sh .ci/run
 }
 

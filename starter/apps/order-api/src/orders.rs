@@ -139,8 +139,7 @@ impl Orders {
                         "Order cannot be cancelled",
                         format!("order {order_id} was rejected; it holds nothing to cancel"),
                     )
-                    .with("order_id", order_id)
-                    .with("order_status", "rejected"));
+                    .with("order_id", order_id));
                 }
                 Status::Pending | Status::Confirmed => {
                     let changed = self.store.cancel(order_id, current.status).await?;

@@ -298,10 +298,9 @@ impl Process {
     pub async fn wait_ready(&self) {
         let http = http();
         for _ in 0..300 {
-            if let Ok(r) = http.get(format!("{}/health/ready", self.url)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            let ready = http.get(format!("{}/health/ready", self.url)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
