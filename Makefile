@@ -52,6 +52,9 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 test-rust: ## Unit and black-box tests (cargo nextest) against a fresh DynamoDB Local
 	$(APPS)/scripts/with-dynamodb-local.sh $(CARGO) nextest run $(CARGO_MANIFEST) --workspace --locked --no-fail-fast
 
+# Each deploy target keeps its own targets in make/<area>.mk.
+-include make/*.mk
+
 .PHONY: test
 test: ## Every check: lint, all tests, the smoke test against the native stack. Ends with "N passed, N failed"
 	scripts/test.sh

@@ -38,7 +38,9 @@ native_smoke() {
 
 shell_lint() {
   command -v shellcheck >/dev/null || scripts/install-tools.sh lint || return 1
-  shellcheck -x scripts/*.sh "$apps"/scripts/*.sh .ci/run
+  local scripts
+  mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+  shellcheck -x "${scripts[@]}"
 }
 
 check "tools" scripts/install-tools.sh rust
@@ -47,6 +49,13 @@ check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml"
 check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
 check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
 check "shellcheck" shell_lint
+
+# Each deploy target adds its checks as scripts/checks/<area>.sh: each prints
+# its own findings and exits non-zero if any check in it failed.
+for area_checks in scripts/checks/*.sh; do
+  [[ -e "$area_checks" ]] || continue
+  check "$(basename "$area_checks" .sh)" "$area_checks"
+done
 
 echo
 if ((failed > 0)); then

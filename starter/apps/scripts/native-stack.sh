@@ -7,14 +7,16 @@
 #   native-stack.sh down   stop every process `up` started
 #   native-stack.sh status show what runs
 #
-# Logs and PIDs live in .run/ (git-ignored). PROFILE=release builds optimised
-# binaries (slower to build; what `make bench` uses).
+# Logs and PIDs live in .run/ (git-ignored; NATIVE_STACK_DIR moves them, so a
+# second stack on other ports can run beside the first). PROFILE=release
+# builds optimised binaries (slower to build; what `make bench` uses).
+# DYNAMODB_PORT, ORDER_API_PORT and ORDER_PROCESSOR_PORT change the ports.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 apps=$(cd "$here/.." && pwd)
 root=$(cd "$apps/../.." && pwd)
-run="$root/.run"
+run=${NATIVE_STACK_DIR:-$root/.run}
 logs="$run/logs"
 profile=${PROFILE:-debug}
 ddb_port=${DYNAMODB_PORT:-8000}

@@ -1,8 +1,14 @@
+//! `order-api` starts the service; `order-api healthcheck` probes a running one (for
+//! container health checks). Configuration comes from the environment only.
+
 use order_api::{ApiConfig, Application};
 use order_common::{config::Env, lifecycle, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return order_common::health::probe_self();
+    }
     let config = match ApiConfig::from_env(&Env::process()) {
         Ok(config) => config,
         Err(err) => {

@@ -92,3 +92,37 @@ pub fn stopping() -> Response {
     )
         .into_response()
 }
+
+/// `<service> healthcheck`: probes this service's own `/health/live` on
+/// 127.0.0.1:`$PORT` and exits 0 if it answers 200. Container images have
+/// no shell or curl; the binary is its own probe (Docker `HEALTHCHECK`).
+pub fn probe_self() -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(8000);
+    let timeout = std::time::Duration::from_secs(2);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let result = std::net::TcpStream::connect_timeout(&address, timeout).and_then(|mut stream| {
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        stream.write_all(
+            b"GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head)
+    });
+    match result {
+        Ok(head) if head.starts_with(b"HTTP/1.1 200") => std::process::ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!("unhealthy: {}", String::from_utf8_lossy(&head));
+            std::process::ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("unhealthy: 127.0.0.1:{port}: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,8 +1,14 @@
+//! `order-processor` starts the service; `order-processor healthcheck` probes a running one (for
+//! container health checks). Configuration comes from the environment only.
+
 use order_common::{config::Env, lifecycle, telemetry};
 use order_processor::{Application, ProcessorConfig};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return order_common::health::probe_self();
+    }
     let config = match ProcessorConfig::from_env(&Env::process()) {
         Ok(config) => config,
         Err(err) => {
