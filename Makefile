@@ -50,6 +50,8 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 
 .PHONY: test-rust
 test-rust: ## Unit and black-box tests (cargo nextest) against a fresh DynamoDB Local
+	@# system-tests start the service binaries as processes: build them first.
+	$(CARGO) build $(CARGO_MANIFEST) --workspace --bins --locked
 	$(APPS)/scripts/with-dynamodb-local.sh $(CARGO) nextest run $(CARGO_MANIFEST) --workspace --locked --no-fail-fast
 
 # Each deploy target keeps its own targets in make/<area>.mk.
