@@ -75,6 +75,9 @@ up() {
   echo "dynamodb local on :$ddb_port (pid $(cat "$(pidfile dynamodb)"))"
 
   export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+  # DynamoDB Local is a JVM: cold, or on a busy laptop, a call can take more
+  # than the 1 s meant for AWS.
+  export DYNAMODB_TIMEOUT_MS=${DYNAMODB_TIMEOUT_MS:-5000}
   "$bin/orderctl" create-tables
   "$bin/orderctl" seed
 

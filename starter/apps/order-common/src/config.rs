@@ -208,6 +208,9 @@ pub struct CommonConfig {
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight requests get to finish
     /// once the listener is closed.
     pub shutdown_timeout: Duration,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: an OTLP/HTTP collector (such as
+    /// `http://otel-collector:4318`); traces are exported only when set.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl CommonConfig {
@@ -224,6 +227,7 @@ impl CommonConfig {
             dynamodb: crate::dynamo::DynamoConfig::from_env(env)?,
             shutdown_drain: env.seconds("SHUTDOWN_DRAIN_SECONDS", 5, 0, 300)?,
             shutdown_timeout: env.seconds("SHUTDOWN_TIMEOUT_SECONDS", 20, 1, 600)?,
+            otlp_endpoint: env.http_url("OTEL_EXPORTER_OTLP_ENDPOINT")?,
         })
     }
 
@@ -237,6 +241,7 @@ impl CommonConfig {
             dynamodb: crate::dynamo::DynamoConfig::local(dynamodb_endpoint),
             shutdown_drain: Duration::ZERO,
             shutdown_timeout: Duration::from_secs(5),
+            otlp_endpoint: None,
         }
     }
 
@@ -274,6 +279,7 @@ mod tests {
             ("DYNAMODB_ENDPOINT", "localhost:8000"),
             ("DYNAMODB_TIMEOUT_MS", "0"),
             ("DYNAMODB_MAX_ATTEMPTS", "99"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
         ] {
             let pairs = [(name, value)];
             let err = CommonConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();

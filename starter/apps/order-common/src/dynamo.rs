@@ -44,11 +44,13 @@ impl DynamoConfig {
         })
     }
 
+    /// A local DynamoDB: a JVM that can stall for seconds while it warms up
+    /// or the machine is busy, hence the generous attempt timeout.
     pub fn local(endpoint: &str) -> Self {
         Self {
             endpoint: Some(endpoint.trim_end_matches('/').to_owned()),
             region: None,
-            attempt_timeout: Duration::from_secs(2),
+            attempt_timeout: Duration::from_secs(5),
             max_attempts: 3,
         }
     }

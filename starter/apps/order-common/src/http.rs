@@ -11,6 +11,8 @@ use axum::{
     response::Response,
 };
 
+use tracing::Instrument;
+
 use crate::{metrics as names, validate::MAX_BODY_BYTES};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -25,6 +27,8 @@ pub struct RequestContext {
     pub trace_id: String,
     /// This request's own span id (16 hex digits).
     pub span_id: String,
+    /// The caller's span id, from a valid `traceparent`.
+    pub parent_span_id: Option<String>,
 }
 
 impl RequestContext {
@@ -36,16 +40,20 @@ impl RequestContext {
             .filter(|id| is_usable_request_id(id))
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let trace_id = req
+        let parent = req
             .headers()
             .get(&TRACEPARENT)
             .and_then(|v| v.to_str().ok())
-            .and_then(trace_id_of)
-            .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>() | 1));
+            .and_then(parse_traceparent);
+        let (trace_id, parent_span_id) = match parent {
+            Some((trace, span)) => (trace, Some(span)),
+            None => (format!("{:032x}", rand::random::<u128>() | 1), None),
+        };
         Self {
             request_id,
             trace_id,
             span_id: new_span_id(),
+            parent_span_id,
         }
     }
 
@@ -55,6 +63,7 @@ impl RequestContext {
             request_id: uuid::Uuid::new_v4().to_string(),
             trace_id: format!("{:032x}", rand::random::<u128>() | 1),
             span_id: new_span_id(),
+            parent_span_id: None,
         }
     }
 
@@ -73,8 +82,9 @@ fn is_usable_request_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// The trace id of a valid version-00 `traceparent` (W3C Trace Context).
-fn trace_id_of(header: &str) -> Option<String> {
+/// The trace id and parent span id of a valid version-00 `traceparent` (W3C
+/// Trace Context).
+fn parse_traceparent(header: &str) -> Option<(String, String)> {
     let mut parts = header.trim().split('-');
     let (version, trace, parent, flags) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
@@ -90,7 +100,50 @@ fn trace_id_of(header: &str) -> Option<String> {
         && hex(flags, 2)
         && trace.bytes().any(|b| b != b'0')
         && parent.bytes().any(|b| b != b'0');
-    valid.then(|| trace.to_owned())
+    valid.then(|| (trace.to_owned(), parent.to_owned()))
+}
+
+/// The request's span. With OTLP export on, it continues the caller's trace
+/// and its ids replace the generated ones, so logs, exported spans and the
+/// `traceparent` sent downstream all agree.
+fn request_span(context: &mut RequestContext, method: &'static str, path: &str) -> tracing::Span {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let span = tracing::info_span!(
+        "request",
+        otel.kind = "server",
+        otel.name = method,
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method,
+        url.path = path,
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %context.request_id,
+    );
+    if let Some(parent) = &context.parent_span_id
+        && let (Ok(trace_id), Ok(span_id)) = (
+            TraceId::from_hex(&context.trace_id),
+            SpanId::from_hex(parent),
+        )
+    {
+        let remote = SpanContext::new(
+            trace_id,
+            span_id,
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+    }
+    let exported = span.context().span().span_context().clone();
+    if exported.is_valid() {
+        context.trace_id = exported.trace_id().to_string();
+        context.span_id = exported.span_id().to_string();
+    }
+    span
 }
 
 /// The route template a request matched, carried out of the router on the
@@ -144,13 +197,14 @@ fn method_label(method: &axum::http::Method) -> &'static str {
 
 async fn observe(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let context = RequestContext::from_request(&req);
-    req.extensions_mut().insert(context.clone());
+    let mut context = RequestContext::from_request(&req);
     let method = method_label(req.method());
     let path = req.uri().path().to_owned();
+    let span = request_span(&mut context, method, &path);
+    req.extensions_mut().insert(context.clone());
     let in_flight = InFlight::start(method);
 
-    let mut response = next.run(req).await;
+    let mut response = next.run(req).instrument(span.clone()).await;
 
     drop(in_flight);
     let elapsed = started.elapsed();
@@ -160,6 +214,12 @@ async fn observe(mut req: Request, next: Next) -> Response {
         .map(|r| r.0.clone())
         .unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16();
+    span.record("http.route", route.as_str());
+    span.record("otel.name", format!("{method} {route}"));
+    span.record("http.response.status_code", status);
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     metrics::histogram!(
         names::HTTP_SERVER_DURATION,
         "http_request_method" => method,
@@ -200,8 +260,11 @@ mod tests {
     fn accepts_only_valid_traceparents() {
         let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         assert_eq!(
-            trace_id_of(valid).as_deref(),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+            parse_traceparent(valid),
+            Some((
+                "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                "00f067aa0ba902b7".into()
+            ))
         );
         for bad in [
             "",
@@ -211,7 +274,7 @@ mod tests {
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
         ] {
-            assert_eq!(trace_id_of(bad), None, "{bad}");
+            assert_eq!(parse_traceparent(bad), None, "{bad}");
         }
     }
 
@@ -220,8 +283,8 @@ mod tests {
         let context = RequestContext::background();
         let header = context.traceparent();
         assert_eq!(
-            trace_id_of(&header).as_deref(),
-            Some(context.trace_id.as_str())
+            parse_traceparent(&header),
+            Some((context.trace_id.clone(), context.span_id.clone()))
         );
     }
 

@@ -16,7 +16,12 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    telemetry::init(config.common.log_format, &config.common.log_level);
+    let telemetry = telemetry::init(
+        config.common.log_format,
+        &config.common.log_level,
+        "order-processor",
+        config.common.otlp_endpoint.as_deref(),
+    );
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(err) => {
@@ -30,11 +35,13 @@ async fn main() -> std::process::ExitCode {
         lifecycle::stop_signal().await;
         stop.begin_stop();
     });
-    match app.run().await {
+    let code = match app.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "order-processor failed");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }

@@ -124,7 +124,9 @@ pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiCon
         common: CommonConfig::for_tests(&dynamodb_endpoint()),
         orders_table: tables.orders.clone(),
         processor: order_api::config::ProcessorTarget::Url(processor_url.to_owned()),
-        processor_timeout: Duration::from_millis(2000),
+        // Generous: a busy test machine can make DynamoDB Local slow, and a
+        // timeout here would turn a decision into a 202.
+        processor_timeout: Duration::from_secs(10),
         processor_attempts: 3,
         reconciler_interval: Duration::from_millis(200),
         reconciler_grace: Duration::from_millis(500),
@@ -280,6 +282,7 @@ impl Process {
             .env("DYNAMODB_ENDPOINT", dynamodb_endpoint())
             .env("LOG_FORMAT", "json")
             .env("SHUTDOWN_DRAIN_SECONDS", "0")
+            .env("DYNAMODB_TIMEOUT_MS", "5000")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (key, value) in env {
