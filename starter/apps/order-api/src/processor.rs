@@ -152,6 +152,19 @@ impl ProcessorClient {
         route: &'static str,
         body: &Value,
     ) -> Result<(StatusCode, Value), Unavailable> {
+        let started = Instant::now();
+        let result = self.call_with_retries(context, route, body).await;
+        // Backoff sleeps count too: the request waits on the processor then.
+        order_common::http::add_downstream_time(started.elapsed());
+        result
+    }
+
+    async fn call_with_retries(
+        &self,
+        context: &RequestContext,
+        route: &'static str,
+        body: &Value,
+    ) -> Result<(StatusCode, Value), Unavailable> {
         let mut last_error = String::new();
         for attempt in 0..self.attempts {
             if attempt > 0 {

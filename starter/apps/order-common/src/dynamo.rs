@@ -165,13 +165,15 @@ where
 {
     let started = std::time::Instant::now();
     let result = call.await;
+    let elapsed = started.elapsed();
+    crate::http::add_downstream_time(elapsed);
     metrics::histogram!(
         crate::metrics::DB_OPERATION_DURATION,
         "db_operation_name" => operation,
         "db_collection_name" => table.to_owned(),
         "outcome" => outcome(&result),
     )
-    .record(started.elapsed().as_secs_f64());
+    .record(elapsed.as_secs_f64());
     result
 }
 

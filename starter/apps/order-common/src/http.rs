@@ -1,7 +1,10 @@
 //! Per-request plumbing shared by both services: request id, trace context,
 //! one log line and the HTTP metrics for every request.
 
-use std::time::Instant;
+use std::{
+    cell::Cell,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
@@ -146,6 +149,18 @@ fn request_span(context: &mut RequestContext, method: &'static str, path: &str) 
     span
 }
 
+tokio::task_local! {
+    /// Time the current request has spent waiting on DynamoDB and on other
+    /// services, so the service's own share of the latency can be measured.
+    static DOWNSTREAM: Cell<Duration>;
+}
+
+/// Adds time spent waiting on a dependency to the current request's tally
+/// (a no-op outside a request, such as in the reconciler).
+pub fn add_downstream_time(waited: Duration) {
+    let _ = DOWNSTREAM.try_with(|total| total.set(total.get() + waited));
+}
+
 /// The route template a request matched, carried out of the router on the
 /// response so the outer layer can label metrics without raw paths (which
 /// would make one series per order id).
@@ -204,7 +219,12 @@ async fn observe(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(context.clone());
     let in_flight = InFlight::start(method);
 
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let (mut response, downstream) = DOWNSTREAM
+        .scope(Cell::new(Duration::ZERO), async {
+            let response = next.run(req).instrument(span.clone()).await;
+            (response, DOWNSTREAM.with(Cell::get))
+        })
+        .await;
 
     drop(in_flight);
     let elapsed = started.elapsed();
@@ -227,6 +247,14 @@ async fn observe(mut req: Request, next: Next) -> Response {
         "http_response_status_code" => status.to_string(),
     )
     .record(elapsed.as_secs_f64());
+    // Concurrent downstream calls (the detailed health check) can add up to
+    // more than the wall time; the service's own share is then zero.
+    metrics::histogram!(
+        names::HTTP_SERVER_SELF_DURATION,
+        "http_request_method" => method,
+        "http_route" => route.clone(),
+    )
+    .record(elapsed.saturating_sub(downstream).as_secs_f64());
 
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     // Probes and scrapes arrive every few seconds; keep them out of the info log.

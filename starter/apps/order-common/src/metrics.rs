@@ -13,6 +13,11 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 /// `http_route` (the route template) and `http_response_status_code`. Its
 /// `_count` series is the request counter.
 pub const HTTP_SERVER_DURATION: &str = "http_server_request_duration_seconds";
+/// Histogram: the service's own share of each request's duration (total
+/// minus the time spent waiting on DynamoDB and on the processor), by
+/// `http_request_method` and `http_route`. Not an OpenTelemetry convention:
+/// it answers "is the slowness ours?" without a tracing backend.
+pub const HTTP_SERVER_SELF_DURATION: &str = "http_server_request_self_duration_seconds";
 /// Gauge: requests being served right now, by `http_request_method`.
 pub const HTTP_SERVER_ACTIVE: &str = "http_server_active_requests";
 /// Histogram: each attempt of a call to the order processor, by `http_route`

@@ -435,6 +435,7 @@ async fn health_metrics_and_openapi_answer() {
         r#"db_client_operation_duration_seconds_count{db_operation_name="PutItem""#,
         r#"http_client_request_duration_seconds_count{http_route="/process-order",outcome="ok"}"#,
         r#"orders_total{status="confirmed",reason=""}"#,
+        r#"http_server_request_self_duration_seconds_count{http_request_method="POST",http_route="/orders"}"#,
         "order_system_build_info{",
     ] {
         assert!(
@@ -442,6 +443,25 @@ async fn health_metrics_and_openapi_answer() {
             "missing {expected} in\n{metrics}"
         );
     }
+
+    // The service's own share excludes the DynamoDB and processor calls.
+    let sum = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(series))
+            .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    let total = sum(
+        r#"http_server_request_duration_seconds_sum{http_request_method="POST",http_route="/orders""#,
+    );
+    let own = sum(
+        r#"http_server_request_self_duration_seconds_sum{http_request_method="POST",http_route="/orders"}"#,
+    );
+    assert!(
+        total > 0.0 && own > 0.0 && own < total,
+        "self {own} s vs total {total} s"
+    );
 
     let spec = get(&stack.http, &format!("{}/openapi.json", stack.api.url)).await;
     assert_eq!(spec.status, 200);
