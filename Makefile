@@ -13,7 +13,7 @@ CARGO_MANIFEST := --manifest-path $(APPS)/Cargo.toml
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 # ---- local development (no Docker) ---------------------------------------
 

@@ -49,6 +49,7 @@ check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml"
 check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
 check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
 check "shellcheck" shell_lint
+check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick
 
 # Each deploy target adds its checks as scripts/checks/<area>.sh: each prints
 # its own findings and exits non-zero if any check in it failed.

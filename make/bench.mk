@@ -1,0 +1,11 @@
+# Benchmarks: not a test; figures go to benchmarks/results/latest.{json,md}.
+
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: ## Measure start time, memory, CPU per order, throughput and latency (release build; BENCH_ARGS="--repetitions 5 --seconds 20")
+	python3 benchmarks/bench.py $(BENCH_ARGS)
+
+.PHONY: bench-quick
+bench-quick: ## The benchmark's smoke run (debug build, 2 s), as make test runs it
+	python3 benchmarks/bench.py --quick
