@@ -262,3 +262,69 @@ fn a_missing_region_against_aws_is_a_clear_start_up_error() {
         assert!(stderr.contains("AWS_REGION"), "{service}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_while_the_processor_is_down_releases_the_stock_later() {
+    let tables = fresh_tables().await;
+    let processor_port = free_port();
+    let processor =
+        Process::start("order-processor", processor_port, &processor_env(&tables)).await;
+    let api = Process::start("order-api", free_port(), &api_env(&tables, &processor.url)).await;
+    let http = system_tests::http();
+    let created = system_tests::post_json(
+        &http,
+        &format!("{}/orders", api.url),
+        &json!({"product_id": "PROD002", "quantity": 8, "customer_id": "C1"}),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(stock(&tables, "PROD002").await, 42);
+    drop(processor);
+
+    let order_id = created.body["order_id"].as_str().unwrap();
+    let cancelled = system_tests::answer(
+        http.post(format!("{}/orders/{order_id}/cancel", api.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(
+        stock(&tables, "PROD002").await,
+        42,
+        "not released yet: the processor is down"
+    );
+
+    let _processor =
+        Process::start("order-processor", processor_port, &processor_env(&tables)).await;
+    settled_orders(&tables.orders, Duration::from_secs(30)).await;
+    assert_eq!(
+        stock(&tables, "PROD002").await,
+        50,
+        "the reconciler released it"
+    );
+}
+
+#[tokio::test]
+async fn the_gateway_answers_503_with_retry_after_when_dynamodb_fails() {
+    // Tables that do not exist stand in for an unreachable DynamoDB: every
+    // call fails the same way, and nothing can be written.
+    let tables = order_common::schema::TableNames::prefixed("absent-");
+    let processor = system_tests::spawn_processor(&tables).await;
+    let api = system_tests::spawn_api(system_tests::api_config(&tables, &processor.url)).await;
+    let http = system_tests::http();
+    let answer = system_tests::post_json(
+        &http,
+        &format!("{}/orders", api.url),
+        &json!({"product_id": "PROD001", "quantity": 1, "customer_id": "C1"}),
+    )
+    .await;
+    system_tests::assert_problem(&answer, 503, "dependency-unavailable");
+    assert_eq!(answer.headers["retry-after"], "1");
+    let read = system_tests::get(&http, &format!("{}/orders/some-order", api.url)).await;
+    system_tests::assert_problem(&read, 503, "dependency-unavailable");
+    let ready = system_tests::get(&http, &format!("{}/health/ready", api.url)).await;
+    assert_eq!(ready.status, 503);
+}
