@@ -13,25 +13,44 @@ pub mod store;
 
 use std::time::Duration;
 
-use order_common::lifecycle::{self, Lifecycle};
-use tokio::net::TcpListener;
+use order_common::{
+    config::{CommonConfig, ConfigError, Env},
+    lifecycle::Lifecycle,
+    service::{Server, Service},
+};
 
 pub use config::ApiConfig;
 
 /// A built, bound, not-yet-running gateway.
 pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
+    server: Server,
     orders: orders::Orders,
-    lifecycle: Lifecycle,
-    config: ApiConfig,
+    reconciler_interval: Duration,
+    reconciler_grace: Duration,
 }
 
 impl Application {
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+}
+
+impl Service for Application {
+    const NAME: &'static str = "order-api";
+    type Config = ApiConfig;
+
+    fn config_from_env(env: &Env<'_>) -> Result<ApiConfig, ConfigError> {
+        ApiConfig::from_env(env)
+    }
+
+    fn common_config(config: &ApiConfig) -> &CommonConfig {
+        &config.common
+    }
+
     /// Connects to DynamoDB and binds the port (0 picks a free one).
-    pub async fn build(config: ApiConfig) -> anyhow::Result<Self> {
+    async fn build(config: ApiConfig) -> anyhow::Result<Self> {
         let metrics = order_common::metrics::install();
-        order_common::metrics::record_build_info("order-api", env!("CARGO_PKG_VERSION"));
+        order_common::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
         let client = order_common::dynamo::connect(&config.common.dynamodb).await?;
         let lifecycle = Lifecycle::new();
         let orders = orders::Orders {
@@ -49,40 +68,29 @@ impl Application {
             metrics,
             probe_timeout: Duration::from_millis(1000),
         };
-        let listener = TcpListener::bind(config.common.socket_addr()).await?;
+        tracing::info!(processor = ?config.processor, "order processor target");
+        let server =
+            Server::bind(Self::NAME, &config.common, routes::router(state), lifecycle).await?;
         Ok(Self {
-            listener,
-            router: routes::router(state),
+            server,
             orders,
-            lifecycle,
-            config,
+            reconciler_interval: config.reconciler_interval,
+            reconciler_grace: config.reconciler_grace,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    fn lifecycle(&self) -> Lifecycle {
+        self.server.lifecycle()
     }
 
-    /// Stops the service when triggered (SIGTERM in production, tests directly).
-    pub fn lifecycle(&self) -> Lifecycle {
-        self.lifecycle.clone()
-    }
-
-    pub async fn run(self) -> std::io::Result<()> {
-        tracing::info!(port = self.port(), processor = ?self.config.processor, "order-api listening");
+    /// Serves, with the reconciler running beside, until the lifecycle stops.
+    async fn run(self) -> std::io::Result<()> {
         reconciler::spawn(
             self.orders,
-            self.config.reconciler_interval,
-            self.config.reconciler_grace,
-            self.lifecycle.clone(),
+            self.reconciler_interval,
+            self.reconciler_grace,
+            self.server.lifecycle(),
         );
-        lifecycle::serve(
-            self.listener,
-            self.router,
-            self.lifecycle,
-            self.config.common.shutdown_drain,
-            self.config.common.shutdown_timeout,
-        )
-        .await
+        self.server.run().await
     }
 }

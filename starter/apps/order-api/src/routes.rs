@@ -47,25 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health_report))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
-        .route("/metrics", get(render_metrics))
-        .route("/openapi.json", get(openapi))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state);
-    order_common::http::instrument(routes)
-}
-
-async fn not_found() -> Problem {
-    Problem::not_found("no such route")
-}
-
-async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        "this route does not accept that method",
-    )
+        .with_state(state.clone());
+    order_common::http::complete(routes, state.metrics, include_str!("../openapi.json"))
 }
 
 // ---- orders -------------------------------------------------------------
@@ -290,23 +273,6 @@ async fn health_report(State(state): State<AppState>) -> Report {
         SERVICE,
         VERSION,
         BTreeMap::from([("dynamodb_orders", orders), ("order_processor", processor)]),
-    )
-}
-
-async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-}
-
-async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../openapi.json"),
     )
 }
 

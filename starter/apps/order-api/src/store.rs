@@ -8,10 +8,10 @@
 use aws_sdk_dynamodb::{
     Client,
     error::ProvideErrorMetadata,
-    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+    types::{AttributeValue, ReturnValue},
 };
 use order_common::{
-    dynamo::{Item, StoreError, integer, n, observe, s, string},
+    dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
     schema::{CUSTOMER_INDEX, PENDING_INDEX},
 };
 use serde::Serialize;
@@ -149,36 +149,12 @@ impl OrderStore {
         if let Some(fingerprint) = &order.fingerprint {
             item.insert("fingerprint".into(), s(fingerprint));
         }
-        let result = observe(
-            "PutItem",
-            &self.table,
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(order_id)")
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send(),
-        )
-        .await;
-        match result {
-            Ok(_) => Ok(None),
-            Err(err) if err.code() == Some("ConditionalCheckFailedException") => {
-                use aws_sdk_dynamodb::operation::put_item::PutItemError;
-                let returned = match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                        e.item().and_then(order_from_item)
-                    }
-                    _ => None,
-                };
-                match returned {
-                    Some(existing) => Ok(Some(existing)),
-                    None => self.get(&order.order_id).await,
-                }
-            }
-            Err(err) => Err(err.into()),
+        match put_if_absent(&self.client, &self.table, "order_id", item).await? {
+            PutIfAbsent::Written => Ok(None),
+            PutIfAbsent::Exists(returned) => match returned.as_ref().and_then(order_from_item) {
+                Some(existing) => Ok(Some(existing)),
+                None => self.get(&order.order_id).await,
+            },
         }
     }
 

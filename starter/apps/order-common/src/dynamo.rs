@@ -177,6 +177,49 @@ where
     result
 }
 
+/// What [`put_if_absent`] did.
+pub enum PutIfAbsent {
+    Written,
+    /// An item with that key exists; DynamoDB returns it with the failed
+    /// condition (`None` if an emulator does not).
+    Exists(Option<Item>),
+}
+
+/// Puts `item` unless an item with the same `key` exists: the building
+/// block of every "decide once" record in this system.
+pub async fn put_if_absent(
+    client: &Client,
+    table: &str,
+    key: &str,
+    item: Item,
+) -> Result<PutIfAbsent, StoreError> {
+    use aws_sdk_dynamodb::{
+        operation::put_item::PutItemError, types::ReturnValuesOnConditionCheckFailure,
+    };
+    let result = observe(
+        "PutItem",
+        table,
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", key)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send(),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(PutIfAbsent::Written),
+        Err(err) => match err.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                Ok(PutIfAbsent::Exists(failed.item().cloned()))
+            }
+            _ => Err(err.into()),
+        },
+    }
+}
+
 /// Checks DynamoDB answers for `table` within `timeout`: the readiness probe.
 pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Result<(), String> {
     let call = observe(

@@ -9,14 +9,16 @@ use std::{
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request},
-    http::{HeaderName, HeaderValue},
+    http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::Response,
+    routing::get,
 };
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use tracing::Instrument;
 
-use crate::{metrics as names, validate::MAX_BODY_BYTES};
+use crate::{metrics as names, problem::Problem, validate::MAX_BODY_BYTES};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -271,10 +273,37 @@ async fn observe(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// Wraps a service's router with everything per-request: the body size limit,
-/// the route label, metrics, request id, trace context and the access log.
-pub fn instrument(router: Router) -> Router {
+/// Completes a service's router with what every service has: `/metrics`,
+/// `/openapi.json` (the service's own document), problem answers for unknown
+/// routes and methods, the body size limit, and per-request observation
+/// (route label, metrics, request id, trace context, access log).
+pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str) -> Router {
     router
+        .route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
+            }),
+        )
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }),
+        )
+        .fallback(|| async { Problem::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this route does not accept that method",
+            )
+        })
         .route_layer(middleware::from_fn(label_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(observe))

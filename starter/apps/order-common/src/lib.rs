@@ -6,7 +6,8 @@
 //! request bodies are checked ([`validate`]), plus the plumbing every HTTP
 //! service needs: logs ([`telemetry`]), metrics ([`metrics`]), per-request
 //! context and observation ([`http`]), health ([`health`]) and graceful
-//! shutdown ([`lifecycle`]).
+//! shutdown ([`lifecycle`]), and the frame of every service binary
+//! ([`service`]).
 
 pub mod config;
 pub mod dynamo;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod problem;
 pub mod retry;
 pub mod schema;
+pub mod service;
 pub mod telemetry;
 pub mod time;
 pub mod validate;

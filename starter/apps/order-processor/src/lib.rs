@@ -7,24 +7,41 @@ pub mod store;
 
 use std::time::Duration;
 
-use order_common::lifecycle::{self, Lifecycle};
-use tokio::net::TcpListener;
+use order_common::{
+    config::{CommonConfig, ConfigError, Env},
+    lifecycle::Lifecycle,
+    service::{Server, Service},
+};
 
 pub use config::ProcessorConfig;
 
 /// A built, bound, not-yet-running processor.
 pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
-    lifecycle: Lifecycle,
-    config: ProcessorConfig,
+    server: Server,
 }
 
 impl Application {
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+}
+
+impl Service for Application {
+    const NAME: &'static str = "order-processor";
+    type Config = ProcessorConfig;
+
+    fn config_from_env(env: &Env<'_>) -> Result<ProcessorConfig, ConfigError> {
+        ProcessorConfig::from_env(env)
+    }
+
+    fn common_config(config: &ProcessorConfig) -> &CommonConfig {
+        &config.common
+    }
+
     /// Connects to DynamoDB and binds the port (0 picks a free one).
-    pub async fn build(config: ProcessorConfig) -> anyhow::Result<Self> {
+    async fn build(config: ProcessorConfig) -> anyhow::Result<Self> {
         let metrics = order_common::metrics::install();
-        order_common::metrics::record_build_info("order-processor", env!("CARGO_PKG_VERSION"));
+        order_common::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
         let client = order_common::dynamo::connect(&config.common.dynamodb).await?;
         let lifecycle = Lifecycle::new();
         let state = routes::AppState {
@@ -37,33 +54,16 @@ impl Application {
             metrics,
             probe_timeout: Duration::from_millis(1000),
         };
-        let listener = TcpListener::bind(config.common.socket_addr()).await?;
-        Ok(Self {
-            listener,
-            router: routes::router(state),
-            lifecycle,
-            config,
-        })
+        let server =
+            Server::bind(Self::NAME, &config.common, routes::router(state), lifecycle).await?;
+        Ok(Self { server })
     }
 
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    fn lifecycle(&self) -> Lifecycle {
+        self.server.lifecycle()
     }
 
-    /// Stops the service when triggered (SIGTERM in production, tests directly).
-    pub fn lifecycle(&self) -> Lifecycle {
-        self.lifecycle.clone()
-    }
-
-    pub async fn run(self) -> std::io::Result<()> {
-        tracing::info!(port = self.port(), "order-processor listening");
-        lifecycle::serve(
-            self.listener,
-            self.router,
-            self.lifecycle,
-            self.config.common.shutdown_drain,
-            self.config.common.shutdown_timeout,
-        )
-        .await
+    async fn run(self) -> std::io::Result<()> {
+        self.server.run().await
     }
 }

@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::{
     Client,
     error::ProvideErrorMetadata,
@@ -20,7 +19,7 @@ use aws_sdk_dynamodb::{
     },
 };
 use order_common::{
-    dynamo::{Item, StoreError, integer, n, observe, s, string},
+    dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
     schema::Product,
 };
 
@@ -314,39 +313,19 @@ impl Store {
         &self,
         reservation: &Reservation,
     ) -> Result<Option<Reservation>, StoreError> {
-        let result = observe(
-            "PutItem",
-            &self.reservations,
-            self.client
-                .put_item()
-                .table_name(&self.reservations)
-                .set_item(Some(reservation_item(reservation)))
-                .condition_expression("attribute_not_exists(order_id)")
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send(),
-        )
-        .await;
-        match result {
-            Ok(_) => Ok(None),
-            Err(err) if err.code() == Some("ConditionalCheckFailedException") => {
-                let returned = match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                        e.item().and_then(reservation_from_item)
-                    }
-                    _ => None,
-                };
-                let existing = match returned {
-                    Some(existing) => existing,
+        let item = reservation_item(reservation);
+        match put_if_absent(&self.client, &self.reservations, "order_id", item).await? {
+            PutIfAbsent::Written => Ok(None),
+            PutIfAbsent::Exists(returned) => {
+                match returned.as_ref().and_then(reservation_from_item) {
+                    Some(existing) => Ok(Some(existing)),
                     None => self
                         .reservation(&reservation.line.order_id)
                         .await?
-                        .ok_or_else(|| StoreError::Unavailable("reservation vanished".into()))?,
-                };
-                Ok(Some(existing))
+                        .ok_or_else(|| StoreError::Unavailable("reservation vanished".into()))
+                        .map(Some),
+                }
             }
-            Err(err) => Err(err.into()),
         }
     }
 

@@ -14,6 +14,7 @@ use order_common::{
     config::CommonConfig,
     dynamo::{DynamoConfig, connect},
     schema::{Product, TableNames, TableSpec, create_table, seed_product, seed_products},
+    service::Service,
 };
 use serde_json::Value;
 

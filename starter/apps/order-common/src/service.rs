@@ -1,0 +1,125 @@
+//! What every service binary does around its own logic: read and check the
+//! configuration, set up logs and traces, bind, serve until SIGTERM, drain,
+//! flush traces, and turn each outcome into an exit code.
+
+use std::{future::Future, process::ExitCode, time::Duration};
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{
+    config::{CommonConfig, ConfigError, Env},
+    lifecycle::{self, Lifecycle},
+    telemetry,
+};
+
+/// Exit code for a start-up failure (bad configuration, no region, port taken).
+const START_FAILURE: u8 = 2;
+
+/// A bound, not-yet-serving HTTP server with its shutdown settings.
+pub struct Server {
+    name: &'static str,
+    listener: TcpListener,
+    router: Router,
+    lifecycle: Lifecycle,
+    drain: Duration,
+    deadline: Duration,
+}
+
+impl Server {
+    /// Binds `common`'s address (port 0 picks a free one).
+    pub async fn bind(
+        name: &'static str,
+        common: &CommonConfig,
+        router: Router,
+        lifecycle: Lifecycle,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            name,
+            listener: TcpListener::bind(common.socket_addr()).await?,
+            router,
+            lifecycle,
+            drain: common.shutdown_drain,
+            deadline: common.shutdown_timeout,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Stops the server when triggered (SIGTERM in production, tests directly).
+    pub fn lifecycle(&self) -> Lifecycle {
+        self.lifecycle.clone()
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        tracing::info!(service = self.name, port = self.port(), "listening");
+        lifecycle::serve(
+            self.listener,
+            self.router,
+            self.lifecycle,
+            self.drain,
+            self.deadline,
+        )
+        .await
+    }
+}
+
+/// A service binary: its configuration and how to build and run it.
+pub trait Service: Sized {
+    const NAME: &'static str;
+    type Config;
+
+    fn config_from_env(env: &Env<'_>) -> Result<Self::Config, ConfigError>;
+    fn common_config(config: &Self::Config) -> &CommonConfig;
+    /// Connects to dependencies and binds the port.
+    fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Self>>;
+    fn lifecycle(&self) -> Lifecycle;
+    /// Serves until the lifecycle stops.
+    fn run(self) -> impl Future<Output = std::io::Result<()>>;
+}
+
+/// The whole of a service's `main`. `<binary> healthcheck` probes a running
+/// instance instead (container health checks; images have no shell or curl).
+pub async fn main<S: Service>() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return crate::health::probe_self();
+    }
+    let config = match S::config_from_env(&Env::process()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{}: {err}", S::NAME);
+            return ExitCode::from(START_FAILURE);
+        }
+    };
+    let common = S::common_config(&config);
+    let telemetry = telemetry::init(
+        common.log_format,
+        &common.log_level,
+        S::NAME,
+        common.otlp_endpoint.as_deref(),
+    );
+    let service = match S::build(config).await {
+        Ok(service) => service,
+        Err(err) => {
+            tracing::error!(error = %err, "could not start");
+            eprintln!("{}: {err}", S::NAME);
+            return ExitCode::from(START_FAILURE);
+        }
+    };
+    let stop = service.lifecycle();
+    tokio::spawn(async move {
+        lifecycle::stop_signal().await;
+        stop.begin_stop();
+    });
+    let code = match service.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "server failed");
+            ExitCode::FAILURE
+        }
+    };
+    telemetry.shutdown();
+    code
+}
