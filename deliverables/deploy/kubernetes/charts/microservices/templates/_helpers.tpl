@@ -1,0 +1,179 @@
+{{/*
+The chart name, for the app.kubernetes.io/name label.
+*/}}
+{{- define "microservices.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The name of one component's objects: namePrefix + component. No release name by default, so
+the Services are `order-api` and `order-processor`, as `minikube service order-api` and the
+services' default ORDER_PROCESSOR_URL expect. Takes (dict "root" $ "component" "order-api").
+*/}}
+{{- define "microservices.componentName" -}}
+{{- printf "%s%s" .root.Values.namePrefix .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "microservices.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Selector labels of one component: stable for the life of a release (selectors are immutable).
+Takes (dict "root" $ "component" "order-api").
+*/}}
+{{- define "microservices.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "microservices.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Every label of one component's objects. Takes (dict "root" $ "component" "order-api").
+*/}}
+{{- define "microservices.labels" -}}
+helm.sh/chart: {{ include "microservices.chart" .root }}
+{{ include "microservices.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: order-system
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+An app image (order-api, order-processor, orderctl): [registry/]repository:tag, the tag falling
+back to image.tag and then the chart's appVersion. Takes (dict "root" $ "image" .Values.x.image).
+*/}}
+{{- define "microservices.appImage" -}}
+{{- $root := .root -}}
+{{- $repository := .image.repository -}}
+{{- with $root.Values.image.registry }}
+{{- $repository = printf "%s/%s" (trimSuffix "/" .) $repository -}}
+{{- end }}
+{{- $tag := .image.tag | default $root.Values.image.tag | default $root.Chart.AppVersion -}}
+{{- printf "%s:%s" $repository (toString $tag) }}
+{{- end }}
+
+{{/*
+The DynamoDB endpoint the services and orderctl use: the in-release DynamoDB Local Service, or
+dynamodb.endpoint (empty: AWS's regional endpoint, no DYNAMODB_ENDPOINT set).
+*/}}
+{{- define "microservices.dynamodbEndpoint" -}}
+{{- if .Values.dynamodb.enabled }}
+{{- printf "http://%s:8000" (include "microservices.componentName" (dict "root" . "component" "dynamodb-local")) }}
+{{- else }}
+{{- .Values.dynamodb.endpoint }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the monitoring objects render: enabled in values and the cluster serves the
+Prometheus Operator's API (CRDs installed). `helm template` knows only built-in APIs unless
+given `--api-versions monitoring.coreos.com/v1`.
+*/}}
+{{- define "microservices.monitoringEnabled" -}}
+{{- if and .Values.metrics.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end }}
+{{- end }}
+
+{{/*
+Restricted Pod Security Standard, pod level. The images run as the distroless nonroot user.
+*/}}
+{{- define "microservices.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Restricted Pod Security Standard, container level.
+*/}}
+{{- define "microservices.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop:
+    - ALL
+{{- end }}
+
+{{/*
+Environment shared by every workload that talks to DynamoDB. Region always set: DynamoDB Local
+ignores it, real DynamoDB needs it.
+*/}}
+{{- define "microservices.dynamodbEnv" -}}
+AWS_REGION: {{ .Values.dynamodb.region | quote }}
+DYNAMODB_TIMEOUT_MS: {{ .Values.dynamodb.client.timeoutMs | int | quote }}
+DYNAMODB_MAX_ATTEMPTS: {{ .Values.dynamodb.client.maxAttempts | int | quote }}
+LOG_FORMAT: {{ .Values.config.logFormat | quote }}
+LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+{{- with include "microservices.dynamodbEndpoint" . }}
+DYNAMODB_ENDPOINT: {{ . | quote }}
+{{- end }}
+{{- if include "microservices.usesCredentialsFile" . }}
+AWS_SHARED_CREDENTIALS_FILE: "/etc/aws/credentials"
+{{- end }}
+{{- end }}
+
+{{/*
+AWS credentials for real DynamoDB, from dynamodb.credentialsSecret: the Secret's `credentials`
+key mounted as the SDK's shared credentials file. Three pieces, each empty without a Secret:
+the env variable (in the ConfigMaps), the volume and the mount.
+*/}}
+{{- define "microservices.usesCredentialsFile" -}}
+{{- if and (not .Values.dynamodb.enabled) .Values.dynamodb.credentialsSecret }}true{{ end }}
+{{- end }}
+
+{{- define "microservices.credentialsVolume" -}}
+{{- if include "microservices.usesCredentialsFile" . -}}
+- name: aws-credentials
+  secret:
+    secretName: {{ .Values.dynamodb.credentialsSecret }}
+    items:
+      - key: credentials
+        path: credentials
+{{- end }}
+{{- end }}
+
+{{- define "microservices.credentialsMount" -}}
+{{- if include "microservices.usesCredentialsFile" . -}}
+- name: aws-credentials
+  mountPath: /etc/aws
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
+Checks the schema cannot express. Included by every template that depends on them.
+*/}}
+{{- define "microservices.validate" -}}
+{{- range $key, $service := dict "orderApi" .Values.orderApi "orderProcessor" .Values.orderProcessor }}
+{{- $needed := add (int $service.shutdown.drainSeconds) (int $service.shutdown.timeoutSeconds) }}
+{{- if le (int $service.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%d) must be greater than shutdown.drainSeconds + shutdown.timeoutSeconds (%d): Kubernetes would kill the pod before it finishes in-flight requests" $key (int $service.terminationGracePeriodSeconds) (int $needed)) }}
+{{- end }}
+{{- if and $service.autoscaling.enabled (gt (int $service.autoscaling.minReplicas) (int $service.autoscaling.maxReplicas)) }}
+{{- fail (printf "%s.autoscaling.minReplicas (%d) must not exceed maxReplicas (%d)" $key (int $service.autoscaling.minReplicas) (int $service.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.dynamodb.enabled .Values.dynamodb.endpoint }}
+{{- fail "dynamodb.endpoint is only used with dynamodb.enabled=false: the release runs DynamoDB Local and points every service at it" }}
+{{- end }}
+{{- if and .Values.dynamodb.endpoint .Values.dynamodb.credentialsSecret }}
+{{- fail "dynamodb.credentialsSecret is for AWS's own endpoint (dynamodb.endpoint empty): with an endpoint set, the services use placeholder keys unless AWS_ACCESS_KEY_ID is set, and would ignore the credentials file" }}
+{{- end }}
+{{- if and .Values.dynamodb.enabled .Values.dynamodb.credentialsSecret }}
+{{- fail "dynamodb.credentialsSecret is only used with dynamodb.enabled=false: DynamoDB Local needs no credentials" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Replicas that run at least once in steady state: what decides whether a PodDisruptionBudget
+makes sense. Takes a service's values.
+*/}}
+{{- define "microservices.minReplicas" -}}
+{{- if .autoscaling.enabled }}{{ .autoscaling.minReplicas | int }}{{ else }}{{ .replicaCount | int }}{{ end }}
+{{- end }}

@@ -1,0 +1,154 @@
+"""Shared helpers for the chart tests: rendering with Helm's engine, parsing, lookups.
+
+Run through scripts/checks/helm.sh, which installs the pinned tools first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import render as helm_render
+
+TESTS = Path(__file__).resolve().parent
+KUBERNETES = TESTS.parent
+CHART = KUBERNETES / "charts" / "microservices"
+VALUE_SETS = TESTS / "values"
+FIXTURE_FILES = TESTS / "fixtures" / "files"
+MONITORING_API = "monitoring.coreos.com/v1"
+NAMESPACE = "orders"
+# Kubernetes versions Minikube users run: 1.31 (oldest still in common use), 1.33 and 1.34
+# (the defaults of Minikube 1.36 and 1.37).
+KUBE_VERSIONS = ["1.31.0", "1.33.0", "1.34.0"]
+
+# Every value set the suite renders: "defaults" plus one file per scenario in values/.
+VALUE_SET_NAMES = ["defaults"] + sorted(p.stem for p in VALUE_SETS.glob("*.yaml"))
+
+
+def value_set(name: str) -> dict[str, Any]:
+    if name == "defaults":
+        return {}
+    return yaml.safe_load((VALUE_SETS / f"{name}.yaml").read_text()) or {}
+
+
+@dataclass
+class Release:
+    """One rendered release: its objects and its NOTES.txt."""
+
+    objects: list[dict[str, Any]]
+    notes: str
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [o for o in self.all(kind) if o["metadata"]["name"] == name]
+        assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}: {self.names()}"
+        return found[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return any(o["metadata"]["name"] == name for o in self.all(kind))
+
+    def names(self) -> list[str]:
+        return sorted(f"{o['kind']}/{o['metadata']['name']}" for o in self.objects)
+
+    def pod_specs(self) -> list[tuple[str, dict[str, Any]]]:
+        """(object name, pod spec) for every Deployment, Job and Pod."""
+        specs = []
+        for o in self.objects:
+            if o["kind"] in ("Deployment", "Job"):
+                specs.append((f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"]))
+            elif o["kind"] == "Pod":
+                specs.append((f"Pod/{o['metadata']['name']}", o["spec"]))
+        return specs
+
+    def pod_labels(self) -> dict[str, dict[str, str]]:
+        """Pod labels of every workload, by object name."""
+        labels = {}
+        for o in self.objects:
+            if o["kind"] in ("Deployment", "Job"):
+                labels[o["metadata"]["name"]] = o["spec"]["template"]["metadata"]["labels"]
+            elif o["kind"] == "Pod":
+                labels[o["metadata"]["name"]] = o["metadata"]["labels"]
+        return labels
+
+
+def render(
+    values: dict[str, Any] | None = None,
+    *,
+    chart: Path = CHART,
+    monitoring_api: bool = True,
+    revision: int = 1,
+) -> Release:
+    manifests = helm_render.render(
+        chart,
+        values or {},
+        namespace=NAMESPACE,
+        api_versions=[MONITORING_API] if monitoring_api else None,
+        revision=revision,
+    )
+    objects: list[dict[str, Any]] = []
+    notes = ""
+    for path, text in manifests.items():
+        if path.endswith("NOTES.txt"):
+            notes = text
+            continue
+        objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return Release(objects, notes)
+
+
+def container_env(release: Release, workload: str) -> dict[str, str]:
+    """The environment a workload's first container gets from its ConfigMap."""
+    spec = dict(release.pod_specs())[workload]
+    container = (spec.get("initContainers") or spec["containers"])[0]
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(release.get("ConfigMap", source["configMapRef"]["name"])["data"])
+    return env
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def chart_with_files(tmp_path: Path, files: Path | None) -> Path:
+    """A copy of the chart whose files/ is replaced by `files` (None: an empty files/)."""
+    copy = tmp_path / "microservices"
+    shutil.copytree(CHART, copy, ignore=shutil.ignore_patterns("files"))
+    if files is None:
+        (copy / "files").mkdir()
+    else:
+        shutil.copytree(files, copy / "files")
+    return copy
+
+
+def validate_crd_objects(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validates Prometheus Operator objects with tests/crd-validator (Node)."""
+    validator = os.environ.get("CRD_VALIDATOR")
+    if not validator:
+        pytest.fail("CRD_VALIDATOR is not set: run the tests through scripts/checks/helm.sh")
+    completed = subprocess.run(
+        ["node", validator],
+        input=json.dumps(objects),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    results: list[dict[str, Any]] = json.loads(completed.stdout)
+    assert len(results) == len(objects)
+    return results
+
+
+@pytest.fixture(scope="session")
+def default_release() -> Release:
+    return render()

@@ -1,0 +1,381 @@
+"""What the rendered workloads do: discovery, configuration, probes, security, scaling,
+DynamoDB Local and its persistence, the table-init Job and the `helm test` pod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import CHART, NAMESPACE, VALUE_SET_NAMES, Release, container_env, render, selects, value_set
+
+SERVICES = ["order-api", "order-processor"]
+APP_VERSION = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+
+
+def test_default_objects(default_release: Release) -> None:
+    assert default_release.names() == sorted(
+        [
+            "ConfigMap/order-api",
+            "ConfigMap/order-processor",
+            "ConfigMap/table-init",
+            "Deployment/dynamodb-local",
+            "Deployment/order-api",
+            "Deployment/order-processor",
+            "Job/table-init-1",
+            "NetworkPolicy/default-deny",
+            "NetworkPolicy/dynamodb-local",
+            "NetworkPolicy/order-api",
+            "NetworkPolicy/order-processor",
+            "NetworkPolicy/smoke-test",
+            "NetworkPolicy/table-init",
+            "Pod/smoke-test",
+            "PrometheusRule/prometheus-rules",
+            "Service/dynamodb-local",
+            "Service/order-api",
+            "Service/order-processor",
+            "ServiceAccount/order-api",
+            "ServiceAccount/order-processor",
+            "ServiceAccount/table-init",
+            "ServiceMonitor/order-api",
+            "ServiceMonitor/order-processor",
+        ]
+        + [f"ConfigMap/{o['metadata']['name']}" for o in default_release.all("ConfigMap") if "dashboard" in o["metadata"]["name"]]
+    )
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_every_object_is_namespaced_and_labelled(name: str) -> None:
+    release = render(value_set(name))
+    for obj in release.objects:
+        meta = obj["metadata"]
+        assert meta["namespace"] == NAMESPACE, f"{obj['kind']}/{meta['name']}"
+        for label in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component", "helm.sh/chart"):
+            assert label in meta["labels"], f"{obj['kind']}/{meta['name']} lacks {label}"
+
+
+def test_api_is_a_node_port_and_processor_internal(default_release: Release) -> None:
+    api = default_release.get("Service", "order-api")
+    processor = default_release.get("Service", "order-processor")
+    assert api["spec"]["type"] == "NodePort"
+    assert processor["spec"]["type"] == "ClusterIP"
+    for service in (api, processor):
+        assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_services_select_their_pods_and_discovery_urls_resolve(name: str) -> None:
+    release = render(value_set(name))
+    pods = release.pod_labels()
+    for service in release.all("Service"):
+        component = service["metadata"]["labels"]["app.kubernetes.io/component"]
+        matching = [n for n, labels in pods.items() if selects(service["spec"]["selector"], labels)]
+        assert matching, f"Service {service['metadata']['name']} selects no pod"
+        assert all(pods[n]["app.kubernetes.io/component"] == component for n in matching)
+    api_env = container_env(release, _deployment(release, "order-api"))
+    host, port = api_env["ORDER_PROCESSOR_URL"].removeprefix("http://").split(":")
+    processor = release.get("Service", host)
+    assert processor["metadata"]["labels"]["app.kubernetes.io/component"] == "order-processor"
+    assert int(port) == processor["spec"]["ports"][0]["port"]
+    if value_set(name).get("dynamodb", {}).get("enabled", True):
+        host, port = api_env["DYNAMODB_ENDPOINT"].removeprefix("http://").split(":")
+        assert release.get("Service", host)["spec"]["ports"][0]["port"] == int(port)
+
+
+def _deployment(release: Release, component: str) -> str:
+    names = [d["metadata"]["name"] for d in release.all("Deployment") if d["metadata"]["labels"]["app.kubernetes.io/component"] == component]
+    assert len(names) == 1
+    return f"Deployment/{names[0]}"
+
+
+def test_configuration_comes_from_configmaps(default_release: Release) -> None:
+    api = container_env(default_release, "Deployment/order-api")
+    processor = container_env(default_release, "Deployment/order-processor")
+    assert api == {
+        "PORT": "8000",
+        "AWS_REGION": "us-east-1",
+        "DYNAMODB_ENDPOINT": "http://dynamodb-local:8000",
+        "DYNAMODB_TIMEOUT_MS": "1000",
+        "DYNAMODB_MAX_ATTEMPTS": "3",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "info",
+        "SHUTDOWN_DRAIN_SECONDS": "5",
+        "SHUTDOWN_TIMEOUT_SECONDS": "20",
+        "ORDERS_TABLE": "orders",
+        "ORDER_PROCESSOR_URL": "http://order-processor:8000",
+        "PROCESSOR_TIMEOUT_MS": "2000",
+        "PROCESSOR_MAX_ATTEMPTS": "3",
+        "RECONCILER_INTERVAL_SECONDS": "5",
+        "RECONCILER_GRACE_SECONDS": "10",
+    }
+    assert processor["INVENTORY_TABLE"] == "inventory"
+    assert processor["RESERVATIONS_TABLE"] == "reservations"
+    assert "ORDERS_TABLE" not in processor and "ORDER_PROCESSOR_URL" not in processor
+    table_init = container_env(default_release, "Job/table-init-1")
+    assert {k: table_init[k] for k in ("ORDERS_TABLE", "INVENTORY_TABLE", "RESERVATIONS_TABLE", "DYNAMODB_ENDPOINT")} == {
+        "ORDERS_TABLE": "orders",
+        "INVENTORY_TABLE": "inventory",
+        "RESERVATIONS_TABLE": "reservations",
+        "DYNAMODB_ENDPOINT": "http://dynamodb-local:8000",
+    }
+
+
+def _checksums(release: Release) -> dict[str, str]:
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        for d in release.all("Deployment")
+        if d["metadata"]["name"] in SERVICES
+    }
+
+
+def test_a_config_change_rolls_only_the_affected_pods(default_release: Release) -> None:
+    before = _checksums(default_release)
+    assert _checksums(render()) == before, "the checksum must be stable for unchanged values"
+    after = _checksums(render({"orderApi": {"processor": {"timeoutMs": 3000}}}))
+    assert after["order-api"] != before["order-api"]
+    assert after["order-processor"] == before["order-processor"]
+    shared = _checksums(render({"config": {"logLevel": "debug"}}))
+    assert all(shared[s] != before[s] for s in SERVICES)
+
+
+def test_probes_use_the_right_endpoints(default_release: Release) -> None:
+    for service in SERVICES:
+        container = default_release.get("Deployment", service)["spec"]["template"]["spec"]["containers"][0]
+        assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+        assert container["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+    dynamodb = default_release.get("Deployment", "dynamodb-local")["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("startupProbe", "livenessProbe"):
+        assert dynamodb[probe]["tcpSocket"] == {"port": "http"}
+    # Readiness sends a real request (test_runtime.py runs it against DynamoDB Local).
+    assert dynamodb["readinessProbe"]["exec"]["command"][:2] == ["bash", "-c"]
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_every_pod_meets_the_restricted_pod_security_standard(name: str) -> None:
+    release = render(value_set(name))
+    for workload, spec in release.pod_specs():
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True, workload
+        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}, workload
+        assert spec["automountServiceAccountToken"] is False, workload
+        assert "hostNetwork" not in spec and "hostPID" not in spec, workload
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            context = container["securityContext"]
+            where = f"{workload} {container['name']}"
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["capabilities"] == {"drop": ["ALL"]}, where
+            assert "memory" in container["resources"]["limits"], where
+            assert container["resources"]["requests"]["cpu"], where
+        expected_uid = 1000 if "dynamodb-local" in workload else 65532
+        assert pod["runAsUser"] == expected_uid, workload
+    for account in release.all("ServiceAccount"):
+        assert account["automountServiceAccountToken"] is False
+
+
+def test_images_default_to_the_app_version(default_release: Release) -> None:
+    images = {w: s["containers"][0]["image"] for w, s in default_release.pod_specs()}
+    assert images == {
+        "Deployment/dynamodb-local": "amazon/dynamodb-local:3.3.0",
+        "Deployment/order-api": f"order-api:{APP_VERSION}",
+        "Deployment/order-processor": f"order-processor:{APP_VERSION}",
+        "Job/table-init-1": f"orderctl:{APP_VERSION}",
+        "Pod/smoke-test": f"orderctl:{APP_VERSION}",
+    }
+    for _, spec in default_release.pod_specs():
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            assert container["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_registry_and_tags_override() -> None:
+    release = render({"image": {"registry": "registry.example:5000/shop/", "tag": "1.2.3"}, "orderApi": {"image": {"tag": "1.2.4"}}})
+    images = {w: s["containers"][0]["image"] for w, s in release.pod_specs()}
+    assert images["Deployment/order-api"] == "registry.example:5000/shop/order-api:1.2.4"
+    assert images["Deployment/order-processor"] == "registry.example:5000/shop/order-processor:1.2.3"
+    assert images["Job/table-init-1"] == "registry.example:5000/shop/orderctl:1.2.3"
+    assert images["Deployment/dynamodb-local"] == "amazon/dynamodb-local:3.3.0"
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_grace_period_covers_drain_and_shutdown(name: str) -> None:
+    release = render(value_set(name))
+    for deployment in release.all("Deployment"):
+        component = deployment["metadata"]["labels"]["app.kubernetes.io/component"]
+        if component not in SERVICES:
+            continue
+        env = container_env(release, f"Deployment/{deployment['metadata']['name']}")
+        grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace > int(env["SHUTDOWN_DRAIN_SECONDS"]) + int(env["SHUTDOWN_TIMEOUT_SECONDS"])
+
+
+def test_single_replicas_get_no_disruption_budget_or_autoscaler(default_release: Release) -> None:
+    assert default_release.all("PodDisruptionBudget") == []
+    assert default_release.all("HorizontalPodAutoscaler") == []
+    for service in SERVICES:
+        deployment = default_release.get("Deployment", service)
+        assert deployment["spec"]["replicas"] == 1
+        assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def test_replicas_above_one_get_a_disruption_budget() -> None:
+    release = render(value_set("replicas"))
+    assert release.get("Deployment", "order-api")["spec"]["replicas"] == 3
+    for service in SERVICES:
+        budget = release.get("PodDisruptionBudget", service)
+        assert budget["spec"]["maxUnavailable"] == 1
+        assert budget["spec"]["selector"]["matchLabels"] == release.get("Deployment", service)["spec"]["selector"]["matchLabels"]
+    assert release.all("HorizontalPodAutoscaler") == []
+
+
+def test_autoscaling() -> None:
+    release = render(value_set("autoscaling"))
+    api = release.get("HorizontalPodAutoscaler", "order-api")["spec"]
+    assert api["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "order-api"}
+    assert (api["minReplicas"], api["maxReplicas"]) == (2, 6)
+    assert api["metrics"][0]["resource"] == {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
+    for service in SERVICES:
+        assert "replicas" not in release.get("Deployment", service)["spec"], "the HPA owns the replica count"
+        release.get("PodDisruptionBudget", service)
+
+
+def test_autoscaling_from_one_replica_has_no_budget() -> None:
+    release = render({"orderApi": {"autoscaling": {"enabled": True, "minReplicas": 1}}})
+    release.get("HorizontalPodAutoscaler", "order-api")
+    assert release.all("PodDisruptionBudget") == []
+
+
+def test_replicas_spread_over_nodes_and_zones(default_release: Release) -> None:
+    for service in SERVICES:
+        spec = default_release.get("Deployment", service)["spec"]
+        constraints = spec["template"]["spec"]["topologySpreadConstraints"]
+        assert [c["topologyKey"] for c in constraints] == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+        for constraint in constraints:
+            assert constraint["whenUnsatisfiable"] == "ScheduleAnyway", "a one-node Minikube must still schedule"
+            assert constraint["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    custom = [{"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"}]
+    release = render({"orderApi": {"topologySpreadConstraints": custom}})
+    assert release.get("Deployment", "order-api")["spec"]["template"]["spec"]["topologySpreadConstraints"] == custom
+
+
+def test_dynamodb_local_in_memory_by_default(default_release: Release) -> None:
+    spec = default_release.get("Deployment", "dynamodb-local")["spec"]
+    container = spec["template"]["spec"]["containers"][0]
+    assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}
+    assert container["args"] == ["-jar", "DynamoDBLocal.jar", "-sharedDb", "-port", "8000", "-disableTelemetry", "-inMemory"]
+    assert default_release.all("PersistentVolumeClaim") == []
+    assert [v["name"] for v in spec["template"]["spec"]["volumes"]] == ["tmp"]
+
+
+def test_dynamodb_local_persistence() -> None:
+    release = render(value_set("persistence"))
+    claim = release.get("PersistentVolumeClaim", "dynamodb-local")
+    assert "storageClassName" not in claim["spec"], "no class: the cluster default (Minikube: standard), never gp2"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    pod = release.get("Deployment", "dynamodb-local")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["args"][-2:] == ["-dbPath", "/home/dynamodblocal/data"]
+    assert {"name": "data", "mountPath": "/home/dynamodblocal/data"} in container["volumeMounts"]
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "dynamodb-local"}} in pod["volumes"]
+    assert pod["securityContext"]["fsGroup"] == 1000, "the image's user must be able to write the volume"
+
+
+def test_dynamodb_local_existing_claim_and_storage_class() -> None:
+    release = render({"dynamodb": {"persistence": {"enabled": True, "existingClaim": "tables"}}})
+    assert release.all("PersistentVolumeClaim") == []
+    volumes = release.get("Deployment", "dynamodb-local")["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "tables"}} in volumes
+    release = render({"dynamodb": {"persistence": {"enabled": True, "storageClass": "fast-ssd"}}})
+    assert release.get("PersistentVolumeClaim", "dynamodb-local")["spec"]["storageClassName"] == "fast-ssd"
+
+
+def test_external_dynamodb_with_a_credentials_file() -> None:
+    release = render(value_set("external-dynamodb"))
+    assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] == "dynamodb-local" for o in release.objects)
+    for workload in ("Deployment/order-api", "Deployment/order-processor", "Job/table-init-1"):
+        env = container_env(release, workload)
+        assert "DYNAMODB_ENDPOINT" not in env, "AWS's regional endpoint"
+        assert env["AWS_REGION"] == "eu-west-1"
+        assert env["AWS_SHARED_CREDENTIALS_FILE"] == "/etc/aws/credentials"
+        spec = dict(release.pod_specs())[workload]
+        assert {"name": "aws-credentials", "secret": {"secretName": "aws-credentials", "items": [{"key": "credentials", "path": "credentials"}]}} in spec["volumes"]
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            assert {"name": "aws-credentials", "mountPath": "/etc/aws", "readOnly": True} in container["volumeMounts"]
+            assert all("secretRef" not in source for source in container["envFrom"]), "secrets as files, not env"
+    assert release.get("Service", "order-api")["spec"]["type"] == "ClusterIP"
+
+
+def test_external_endpoint_and_pod_identity() -> None:
+    role = {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/order-api"}
+    release = render({"dynamodb": {"enabled": False, "endpoint": "http://dynamodb.shared.svc:8000", "region": "eu-west-1"}, "orderApi": {"serviceAccount": {"annotations": role}}})
+    env = container_env(release, "Deployment/order-api")
+    assert env["DYNAMODB_ENDPOINT"] == "http://dynamodb.shared.svc:8000" and env["AWS_REGION"] == "eu-west-1"
+    assert "AWS_SHARED_CREDENTIALS_FILE" not in env
+    pod = release.get("Deployment", "order-api")["spec"]["template"]["spec"]
+    assert "volumes" not in pod and "volumeMounts" not in pod["containers"][0]
+    assert release.get("ServiceAccount", "order-api")["metadata"]["annotations"] == role
+
+
+def test_table_init_job() -> None:
+    release = render(revision=4)
+    job = release.get("Job", "table-init-4")
+    assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {}), "a release object, not a hook (see job.yaml)"
+    spec = job["spec"]
+    pod = spec["template"]["spec"]
+    assert pod["restartPolicy"] == "OnFailure"
+    assert spec["backoffLimit"] == 8 and spec["activeDeadlineSeconds"] == 900
+    assert "ttlSecondsAfterFinished" not in spec
+    assert [c["args"] for c in pod["initContainers"]] == [["create-tables"]]
+    assert [c["args"] for c in pod["containers"]] == [["seed"]]
+    assert pod["serviceAccountName"] == "table-init"
+    assert render({"tableInit": {"ttlSecondsAfterFinished": 0}}).get("Job", "table-init-1")["spec"]["ttlSecondsAfterFinished"] == 0
+    disabled = render({"tableInit": {"enabled": False}})
+    assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] == "table-init" for o in disabled.objects)
+
+
+def test_helm_test_pod_runs_the_smoke_test(default_release: Release) -> None:
+    pod = default_release.get("Pod", "smoke-test")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["initContainers"][0]["args"] == ["wait-ready", "http://order-api:8000", "--timeout-seconds", "120"]
+    assert pod["spec"]["containers"][0]["args"] == ["smoke", "--url", "http://order-api:8000"]
+    assert not render({"tests": {"enabled": False}}).has("Pod", "smoke-test")
+
+
+def test_name_prefix_renames_everything_consistently() -> None:
+    release = render(value_set("production-like"))
+    for obj in release.objects:
+        assert obj["metadata"]["name"].startswith("blue-"), f"{obj['kind']}/{obj['metadata']['name']}"
+        assert obj["metadata"]["labels"]["team"] == "platform"
+    env = container_env(release, "Deployment/blue-order-api")
+    assert env["ORDER_PROCESSOR_URL"] == "http://blue-order-processor:8000"
+    assert env["DYNAMODB_ENDPOINT"] == "http://blue-dynamodb-local:8000"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.monitoring:4318"
+    assert release.get("Service", "blue-order-api")["spec"]["ports"][0]["nodePort"] == 30080
+    assert release.get("Pod", "blue-smoke-test")["spec"]["containers"][0]["args"][-1] == "http://blue-order-api:8000"
+    assert release.get("Job", "blue-table-init-1")["spec"]["ttlSecondsAfterFinished"] == 3600
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_selectors_match_pod_templates(name: str) -> None:
+    release = render(value_set(name))
+    for deployment in release.all("Deployment"):
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selects(selector, deployment["spec"]["template"]["metadata"]["labels"])
+        others = [d for d in release.all("Deployment") if d is not deployment]
+        assert not any(selects(selector, d["spec"]["template"]["metadata"]["labels"]) for d in others)
+
+
+def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -> None:
+    notes = default_release.notes
+    assert "minikube service order-api -n orders --url" in notes
+    assert "helm test microservices -n orders" in notes
+    assert "kubectl -n orders logs job/table-init-1 --all-containers" in notes
+    assert "port-forward service/kube-prometheus-stack-grafana 3000:80" in notes
+    without_crds = render(monitoring_api=False).notes
+    assert "NOT installed: this cluster has no monitoring.coreos.com/v1 API" in without_crds
+    external: dict[str, Any] = value_set("external-dynamodb")
+    assert "DynamoDB: AWS, region eu-west-1" in render(external).notes

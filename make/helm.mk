@@ -1,0 +1,94 @@
+# Kubernetes: Minikube, kube-prometheus-stack and the order system's Helm chart.
+#
+# The whole path on a laptop (helm 3.17+, kubectl, minikube, docker or podman as Minikube's driver):
+#   make minikube-start minikube-images monitoring-install helm-install helm-test grafana-open
+# These targets drive a real cluster; `make test` never runs them. The offline checks of the
+# chart (lint, render, schemas, checkov) are `make helm-check`, part of `make test`.
+
+HELM ?= helm
+KUBECTL ?= kubectl
+MINIKUBE ?= minikube
+
+HELM_CHART := deliverables/deploy/kubernetes/charts/microservices
+HELM_RELEASE ?= microservices
+HELM_NAMESPACE ?= orders
+# Extra arguments for helm install/template, e.g. HELM_ARGS='--set dynamodb.persistence.enabled=true'
+HELM_ARGS ?=
+HELM_TIMEOUT ?= 10m
+# The app images are tagged with the chart's appVersion, which the chart uses as default tag.
+HELM_APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(HELM_CHART)/Chart.yaml)
+HELM_IMAGES := order-api order-processor orderctl
+
+# kube-prometheus-stack, pinned. The app chart's ServiceMonitors carry `release: <this name>`.
+HELM_MONITORING_RELEASE ?= kube-prometheus-stack
+HELM_MONITORING_NAMESPACE ?= monitoring
+HELM_MONITORING_CHART := kube-prometheus-stack
+HELM_MONITORING_REPO := https://prometheus-community.github.io/helm-charts
+HELM_MONITORING_VERSION := 81.4.5
+HELM_MONITORING_VALUES := deliverables/deploy/kubernetes/monitoring/values.yaml
+
+# A default-sized Minikube. Calico enforces the chart's NetworkPolicies (the default CNI
+# ignores them).
+MINIKUBE_CPUS ?= 4
+MINIKUBE_MEMORY ?= 8g
+MINIKUBE_CNI ?= calico
+
+.PHONY: minikube-start
+minikube-start: ## Start Minikube (4 CPUs, 8 GiB, Calico for NetworkPolicies) with metrics-server
+	$(MINIKUBE) start --cpus $(MINIKUBE_CPUS) --memory $(MINIKUBE_MEMORY) --cni $(MINIKUBE_CNI)
+	$(MINIKUBE) addons enable metrics-server
+
+.PHONY: minikube-images
+minikube-images: ## Build order-api, order-processor and orderctl into Minikube's runtime (tag: appVersion)
+	for binary in $(HELM_IMAGES); do \
+	  $(MINIKUBE) image build -t "$$binary:$(HELM_APP_VERSION)" -f Dockerfile \
+	    --build-opt="build-arg=BINARY=$$binary" --build-opt="build-arg=VERSION=$(HELM_APP_VERSION)" \
+	    --build-opt=target=runtime $(APPS); \
+	done
+	$(MINIKUBE) image ls | grep -E '(^|/)(order-api|order-processor|orderctl):$(HELM_APP_VERSION)$$'
+
+.PHONY: monitoring-install
+monitoring-install: ## Install kube-prometheus-stack (pinned) into namespace monitoring
+	$(HELM) upgrade --install $(HELM_MONITORING_RELEASE) $(HELM_MONITORING_CHART) \
+	  --repo $(HELM_MONITORING_REPO) --version $(HELM_MONITORING_VERSION) \
+	  --namespace $(HELM_MONITORING_NAMESPACE) --create-namespace \
+	  --values $(HELM_MONITORING_VALUES) --wait --timeout $(HELM_TIMEOUT)
+
+.PHONY: helm-install
+helm-install: ## Install or upgrade the order system into namespace orders; waits for pods and the table-init Job
+	$(HELM) upgrade --install $(HELM_RELEASE) $(HELM_CHART) \
+	  --namespace $(HELM_NAMESPACE) --create-namespace \
+	  --wait --wait-for-jobs --timeout $(HELM_TIMEOUT) $(HELM_ARGS)
+
+.PHONY: helm-test
+helm-test: ## Run `helm test`: orderctl smoke (create + read an order) inside the cluster
+	$(HELM) test $(HELM_RELEASE) --namespace $(HELM_NAMESPACE) --logs
+
+.PHONY: helm-url
+helm-url: ## Print order-api's URL on Minikube (NodePort)
+	$(MINIKUBE) service order-api --namespace $(HELM_NAMESPACE) --url
+
+.PHONY: grafana-open
+grafana-open: ## Print Grafana's admin password and forward it to http://localhost:3000 (Ctrl-C stops)
+	@printf 'Grafana: http://localhost:3000  user: admin  password: '
+	@$(KUBECTL) --namespace $(HELM_MONITORING_NAMESPACE) get secret $(HELM_MONITORING_RELEASE)-grafana \
+	  -o jsonpath='{.data.admin-password}' | base64 --decode
+	@echo
+	$(KUBECTL) --namespace $(HELM_MONITORING_NAMESPACE) port-forward service/$(HELM_MONITORING_RELEASE)-grafana 3000:80
+
+.PHONY: helm-uninstall
+helm-uninstall: ## Remove the order system (a persistence PVC is kept: delete it to drop the tables)
+	$(HELM) uninstall $(HELM_RELEASE) --namespace $(HELM_NAMESPACE) --wait
+
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict on the chart (real helm CLI)
+	$(HELM) lint --strict $(HELM_CHART)
+
+.PHONY: helm-template
+helm-template: ## Render the chart as installed next to kube-prometheus-stack (real helm CLI)
+	$(HELM) template $(HELM_RELEASE) $(HELM_CHART) --namespace $(HELM_NAMESPACE) \
+	  --api-versions monitoring.coreos.com/v1 $(HELM_ARGS)
+
+.PHONY: helm-check
+helm-check: ## Offline chart checks, no cluster or helm CLI needed (what make test runs)
+	scripts/checks/helm.sh
