@@ -63,6 +63,16 @@ impl DynamoConfig {
     }
 }
 
+/// Environment variables through which the SDK's chain finds credentials.
+const CREDENTIAL_SOURCES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
+
 /// Builds the client. A missing region is an error here, at start-up, rather
 /// than a failure on the first request; with a local endpoint any region works.
 pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
@@ -88,10 +98,11 @@ pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
         if config.region.is_none() {
             loader = loader.region(Region::from_static(LOCAL_REGION));
         }
-        // DynamoDB Local accepts any key; without one configured the SDK would
-        // walk the whole credential chain (including the EC2 metadata service)
-        // before every first call.
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        // DynamoDB Local accepts any key; with none configured the SDK would
+        // walk the whole credential chain (up to the EC2 metadata service)
+        // and fail. Any configured source (keys, a profile, a credentials
+        // file, web identity, container credentials) is used as configured.
+        if !CREDENTIAL_SOURCES.iter().any(|name| std::env::var_os(name).is_some()) {
             loader = loader.credentials_provider(Credentials::new(
                 "local",
                 "local",
