@@ -102,7 +102,10 @@ pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
         // walk the whole credential chain (up to the EC2 metadata service)
         // and fail. Any configured source (keys, a profile, a credentials
         // file, web identity, container credentials) is used as configured.
-        if !CREDENTIAL_SOURCES.iter().any(|name| std::env::var_os(name).is_some()) {
+        if !CREDENTIAL_SOURCES
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
+        {
             loader = loader.credentials_provider(Credentials::new(
                 "local",
                 "local",
