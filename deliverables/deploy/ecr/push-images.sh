@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# push-images.sh: builds the order system's images for several CPU
+# architectures and pushes them to ECR, tagged with the git revision.
+#
+#   deliverables/deploy/ecr/push-images.sh [--registry HOST] [options]
+#
+# Runs from any directory. The tag is the short git revision (12 hex digits)
+# of HEAD, never "latest": the repositories are immutable, so a tag always
+# names one image and task definitions pin exactly what they run. A build
+# from uncommitted changes in starter/apps (the build context) is refused,
+# unless --allow-dirty, which tags it <revision>-dirty-<UTC time> so it can
+# never be mistaken for (or collide with) a committed build.
+#
+# It relies on starter/apps/Dockerfile taking a BINARY build argument
+# (order-api, order-processor, orderctl) and having a final stage named
+# "runtime"; it checks both before building.
+#
+# Options:
+#   --registry HOST      <account>.dkr.ecr.<region>.amazonaws.com; default: the
+#                        `registry` output of this directory's Terraform state
+#   --prefix PREFIX      repository namespace (default order-system)
+#   --images "A B"       images to build (default: order-api order-processor orderctl)
+#   --platforms LIST     buildx platforms (default linux/amd64,linux/arm64)
+#   --allow-dirty        build uncommitted changes (tag <revision>-dirty-<time>)
+#   --dry-run            print the commands instead of running them
+#
+# Needs: git, docker with buildx (a docker-container builder is created for
+# multi-platform builds; building arm64 on amd64 needs QEMU binfmt, e.g.
+# `docker run --privileged --rm tonistiigi/binfmt --install arm64`), the AWS
+# CLI v2 with credentials allowed to push to the repositories.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+prefix=order-system
+images="order-api order-processor orderctl"
+platforms=linux/amd64,linux/arm64
+registry=${ECR_REGISTRY:-}
+allow_dirty=false
+dry_run=false
+builder=order-system-multiarch
+
+die() { echo "push-images: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+
+while (($# > 0)); do
+  case "$1" in
+    --registry) registry=${2:?--registry needs a value}; shift 2 ;;
+    --prefix) prefix=${2:?--prefix needs a value}; shift 2 ;;
+    --images) images=${2:?--images needs a value}; shift 2 ;;
+    --platforms) platforms=${2:?--platforms needs a value}; shift 2 ;;
+    --allow-dirty) allow_dirty=true; shift ;;
+    --dry-run) dry_run=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+
+# run CMD...: runs it, or prints it with --dry-run.
+run() {
+  if $dry_run; then
+    printf '+'
+    printf ' %q' "$@"
+    printf '\n'
+  else
+    "$@"
+  fi
+}
+
+repo_root=$(git -C "$script_dir" rev-parse --show-toplevel 2>/dev/null) ||
+  die "not inside a git checkout: the image tag is the git revision"
+context=$repo_root/starter/apps
+dockerfile=$context/Dockerfile
+
+[[ -f $dockerfile ]] || die "$dockerfile is missing"
+grep -Eq '^ARG BINARY(=|$)' "$dockerfile" ||
+  die "$dockerfile has no 'ARG BINARY': this script builds one image per binary with --build-arg BINARY=<name>"
+grep -Eiq '^FROM .+ AS runtime$' "$dockerfile" ||
+  die "$dockerfile has no stage named 'runtime' (built with --target runtime)"
+
+for image in $images; do
+  case "$image" in
+    order-api | order-processor | orderctl) ;;
+    *) die "unknown image '$image' (order-api, order-processor, orderctl)" ;;
+  esac
+done
+
+if [[ -z $registry ]]; then
+  registry=$(terraform -chdir="$script_dir" output -raw registry 2>/dev/null) ||
+    die "no --registry given and no Terraform state with a 'registry' output in $script_dir (run terraform apply there first)"
+fi
+[[ $registry =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$ ]] ||
+  die "--registry must look like 123456789012.dkr.ecr.eu-west-1.amazonaws.com, not '$registry'"
+region=${BASH_REMATCH[1]}
+
+revision=$(git -C "$repo_root" rev-parse HEAD)
+tag=$(git -C "$repo_root" rev-parse --short=12 HEAD)
+# Anything git would not check out as-is changes the image: modified, staged
+# or untracked (not ignored) files in the build context.
+changes=$(git -C "$repo_root" status --porcelain --untracked-files=normal -- starter/apps)
+if [[ -n $changes ]]; then
+  $allow_dirty || die "starter/apps has uncommitted changes; commit them, or pass --allow-dirty to push a -dirty tag:
+$changes"
+  tag=$tag-dirty-$(date -u +%Y%m%d%H%M%S)
+fi
+
+echo "building ${images// /, } for $platforms as :$tag (revision $revision)"
+
+if ! $dry_run; then
+  command -v docker >/dev/null || die "docker is not installed"
+  docker buildx version >/dev/null 2>&1 || die "docker buildx is not available"
+  command -v aws >/dev/null || die "the AWS CLI is not installed"
+fi
+
+run bash -c "aws ecr get-login-password --region $region | docker login --username AWS --password-stdin $registry"
+# The default "docker" driver cannot build several platforms into one
+# manifest list; a docker-container builder can.
+if $dry_run || ! docker buildx inspect "$builder" >/dev/null 2>&1; then
+  run docker buildx create --name "$builder" --driver docker-container --bootstrap
+fi
+
+pushed=()
+for image in $images; do
+  reference=$registry/$prefix/$image:$tag
+  # Immutable tags: pushing the same revision twice would fail, so a rerun
+  # skips what is already there.
+  if ! $dry_run && aws ecr describe-images --region "$region" --repository-name "$prefix/$image" \
+    --image-ids "imageTag=$tag" >/dev/null 2>&1; then
+    echo "$reference already exists: skipped"
+    pushed+=("$reference")
+    continue
+  fi
+  run docker buildx build \
+    --builder "$builder" \
+    --platform "$platforms" \
+    --file "$dockerfile" \
+    --target runtime \
+    --build-arg "BINARY=$image" \
+    --build-arg "REVISION=$revision" \
+    --tag "$reference" \
+    --push \
+    "$context"
+  pushed+=("$reference")
+done
+
+echo
+if $dry_run; then echo "would push:"; else echo "pushed:"; fi
+printf '  %s\n' "${pushed[@]}"
+if [[ " $images " == *" order-api "* && " $images " == *" order-processor "* ]]; then
+  echo
+  echo "for deliverables/deploy/ecs-ec2/terraform/terraform.tfvars:"
+  echo "images = {"
+  echo "  order_api       = \"$registry/$prefix/order-api:$tag\""
+  echo "  order_processor = \"$registry/$prefix/order-processor:$tag\""
+  echo "}"
+fi

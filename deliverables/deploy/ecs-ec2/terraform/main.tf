@@ -1,0 +1,192 @@
+# Order system on ECS with EC2 capacity, inside the AWS free tier by default.
+#
+#   internet -> ALB :80 -> order-api (bridge, dynamic host port)
+#                          order-api -> order-processor via Cloud Map SRV
+#                          both -> DynamoDB through the VPC gateway endpoint
+#
+# One small module per concern; this file only wires them together.
+
+data "aws_region" "current" {}
+
+locals {
+  namespace = coalesce(var.service_discovery_namespace, "${var.name}.internal")
+
+  # What each service does to DynamoDB, taken from the services' code
+  # (starter/apps/*/src/store.rs and the readiness check's DescribeTable).
+  services = {
+    order-api = {
+      image          = var.images.order_api
+      log_group_name = "/ecs/${var.name}/order-api"
+      dynamodb_access = [{
+        table_arn       = module.dynamodb.orders_table_arn
+        actions         = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        include_indexes = true
+      }]
+    }
+    order-processor = {
+      image          = var.images.order_processor
+      log_group_name = "/ecs/${var.name}/order-processor"
+      dynamodb_access = [
+        {
+          table_arn = module.dynamodb.inventory_table_arn
+          actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"]
+        },
+        {
+          table_arn = module.dynamodb.reservations_table_arn
+          actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        },
+      ]
+    }
+  }
+
+  common_environment = {
+    AWS_REGION = data.aws_region.current.name
+    LOG_FORMAT = "json"
+    LOG_LEVEL  = var.log_level
+    PORT       = "8000"
+  }
+
+  # Each target tracking policy keeps two alarms (high, low) of its own.
+  alarm_metric_count = module.alarms.alarm_metric_count + 2 * length(local.services)
+}
+
+# The free tier covers 10 alarm metrics a month; past that each costs 0.10 USD.
+check "alarms_within_free_tier" {
+  assert {
+    condition     = local.alarm_metric_count <= 10
+    error_message = "This configuration uses ${local.alarm_metric_count} CloudWatch alarm metrics; the free tier covers 10."
+  }
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name               = var.name
+  vpc_cidr           = var.vpc_cidr
+  az_count           = var.az_count
+  availability_zones = var.availability_zones
+  enable_nat_gateway = var.enable_nat_gateway
+}
+
+module "security_groups" {
+  source = "./modules/security-groups"
+
+  name          = var.name
+  vpc_id        = module.network.vpc_id
+  https_enabled = var.certificate_arn != null
+}
+
+module "dynamodb" {
+  source = "./modules/dynamodb"
+
+  name_prefix            = var.name
+  billing_mode           = var.dynamodb_billing_mode
+  provisioned_capacity   = var.dynamodb_provisioned_capacity
+  point_in_time_recovery = var.dynamodb_point_in_time_recovery
+  deletion_protection    = var.dynamodb_deletion_protection
+  seed_products          = var.seed_products
+}
+
+module "iam" {
+  source = "./modules/iam"
+
+  name         = var.name
+  cluster_name = var.name
+  services     = local.services
+}
+
+module "ecs_cluster" {
+  source = "./modules/ecs-cluster"
+
+  name                  = var.name
+  instance_type         = var.instance_type
+  min_size              = var.instance_count.min
+  max_size              = var.instance_count.max
+  subnet_ids            = module.network.instance_subnet_ids
+  assign_public_ip      = module.network.instances_need_public_ip
+  security_group_ids    = [module.security_groups.instances_security_group_id]
+  instance_profile_name = module.iam.instance_profile_name
+}
+
+module "service_discovery" {
+  source = "./modules/service-discovery"
+
+  namespace = local.namespace
+  vpc_id    = module.network.vpc_id
+  services  = ["order-processor"]
+}
+
+module "alb" {
+  source = "./modules/alb"
+
+  name               = var.name
+  vpc_id             = module.network.vpc_id
+  subnet_ids         = module.network.public_subnet_ids
+  security_group_ids = [module.security_groups.alb_security_group_id]
+  certificate_arn    = var.certificate_arn
+}
+
+module "order_processor" {
+  source = "./modules/ecs-service"
+
+  name                   = "order-processor"
+  cluster_arn            = module.ecs_cluster.cluster_arn
+  capacity_provider_name = module.ecs_cluster.capacity_provider_name
+  image                  = var.images.order_processor
+  region                 = data.aws_region.current.name
+  execution_role_arn     = module.iam.execution_role_arns["order-processor"]
+  task_role_arn          = module.iam.task_role_arns["order-processor"]
+  log_group_name         = local.services.order-processor.log_group_name
+  log_retention_days     = var.log_retention_days
+  memory_reservation_mib = var.task_memory_mib.reservation
+  memory_limit_mib       = var.task_memory_mib.limit
+  desired_count          = var.service_task_count.min
+  autoscaling            = { min = var.service_task_count.min, max = var.service_task_count.max, cpu_target_percent = 70 }
+  health_check_command   = ["CMD", "/order-processor", "healthcheck"]
+  service_registry_arn   = module.service_discovery.service_arns["order-processor"]
+
+  environment = merge(local.common_environment, {
+    INVENTORY_TABLE    = module.dynamodb.inventory_table_name
+    RESERVATIONS_TABLE = module.dynamodb.reservations_table_name
+  })
+}
+
+module "order_api" {
+  source = "./modules/ecs-service"
+
+  name                   = "order-api"
+  cluster_arn            = module.ecs_cluster.cluster_arn
+  capacity_provider_name = module.ecs_cluster.capacity_provider_name
+  image                  = var.images.order_api
+  region                 = data.aws_region.current.name
+  execution_role_arn     = module.iam.execution_role_arns["order-api"]
+  task_role_arn          = module.iam.task_role_arns["order-api"]
+  log_group_name         = local.services.order-api.log_group_name
+  log_retention_days     = var.log_retention_days
+  memory_reservation_mib = var.task_memory_mib.reservation
+  memory_limit_mib       = var.task_memory_mib.limit
+  desired_count          = var.service_task_count.min
+  autoscaling            = { min = var.service_task_count.min, max = var.service_task_count.max, cpu_target_percent = 70 }
+  health_check_command   = ["CMD", "/order-api", "healthcheck"]
+  target_group_arn       = module.alb.target_group_arn
+
+  environment = merge(local.common_environment, {
+    ORDERS_TABLE = module.dynamodb.orders_table_name
+    SRV_ENDPOINT = module.service_discovery.srv_names["order-processor"]
+  })
+
+  # Tasks register with the target group only once a listener forwards to it.
+  depends_on = [module.alb]
+}
+
+module "alarms" {
+  source = "./modules/alarms"
+
+  name                    = var.name
+  alb_arn_suffix          = module.alb.arn_suffix
+  target_group_arn_suffix = module.alb.target_group_arn_suffix
+  cluster_name            = module.ecs_cluster.cluster_name
+  service_names           = [module.order_api.service_name, module.order_processor.service_name]
+  orders_table_name       = module.dynamodb.orders_table_name
+  alarm_email             = var.alarm_email
+}

@@ -1,0 +1,154 @@
+# The whole deployment wired together: what each service is told, what it may
+# do, and the free-tier totals.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  aws_region = "eu-west-1"
+  images = {
+    order_api       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
+    order_processor = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d"
+  }
+}
+
+run "default_deployment" {
+  command = apply
+
+  override_resource {
+    target = module.dynamodb.aws_dynamodb_table.orders
+    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders" }
+  }
+
+  override_resource {
+    target = module.dynamodb.aws_dynamodb_table.inventory
+    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-inventory" }
+  }
+
+  override_resource {
+    target = module.dynamodb.aws_dynamodb_table.reservations
+    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations" }
+  }
+
+  assert {
+    condition = { for variable in module.order_api.container_definition.environment : variable.name => variable.value } == {
+      AWS_REGION   = "eu-west-1"
+      LOG_FORMAT   = "json"
+      LOG_LEVEL    = "info"
+      ORDERS_TABLE = "order-system-orders"
+      PORT         = "8000"
+      SRV_ENDPOINT = "order-processor.order-system.internal"
+    }
+    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode) and JSON logs."
+  }
+
+  assert {
+    condition = { for variable in module.order_processor.container_definition.environment : variable.name => variable.value } == {
+      AWS_REGION         = "eu-west-1"
+      INVENTORY_TABLE    = "order-system-inventory"
+      LOG_FORMAT         = "json"
+      LOG_LEVEL          = "info"
+      PORT               = "8000"
+      RESERVATIONS_TABLE = "order-system-reservations"
+    }
+    error_message = "order-processor needs its two tables and an explicit AWS_REGION, and nothing of order-api's."
+  }
+
+  assert {
+    condition     = module.order_processor.container_definition.healthCheck.command == ["CMD", "/order-processor", "healthcheck"]
+    error_message = "Each service's health check runs its own binary."
+  }
+
+  assert {
+    condition = module.iam.task_role_dynamodb_statements == {
+      order-api = [{
+        Sid      = "Table0"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders/index/*"]
+      }]
+      order-processor = [
+        {
+          Sid      = "Table0"
+          Effect   = "Allow"
+          Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"]
+          Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-inventory"]
+        },
+        {
+          Sid      = "Table1"
+          Effect   = "Allow"
+          Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+          Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations"]
+        },
+      ]
+    }
+    error_message = "Each task role holds exactly the DynamoDB actions its service performs, on its own tables only."
+  }
+
+  assert {
+    condition     = output.nat_gateway_count == 0
+    error_message = "No NAT gateway by default."
+  }
+
+  assert {
+    condition     = output.alarm_metric_count <= 10
+    error_message = "CloudWatch alarms (target tracking ones included) must stay within the free tier's 10."
+  }
+
+  assert {
+    condition     = output.dynamodb_provisioned_capacity_total.read <= 25 && output.dynamodb_provisioned_capacity_total.write <= 25
+    error_message = "DynamoDB capacity must stay within the free tier's 25 RCU / 25 WCU."
+  }
+
+  assert {
+    condition     = module.iam.ecr_repository_arns == { order-api = "arn:aws:ecr:eu-west-1:123456789012:repository/order-system/order-api", order-processor = "arn:aws:ecr:eu-west-1:123456789012:repository/order-system/order-processor" }
+    error_message = "Each execution role is bound to its own service's repository."
+  }
+
+  assert {
+    condition     = output.api_url == "http://order-system-1234567890.eu-west-1.elb.amazonaws.com" && output.processor_srv_name == "order-processor.order-system.internal"
+    error_message = "Outputs: the ALB URL for the smoke test and the processor's SRV name."
+  }
+
+  assert {
+    condition     = output.instance_architecture == "x86_64"
+    error_message = "The default t3.micro is x86_64."
+  }
+}
+
+run "nat_switch" {
+  command = apply
+
+  variables {
+    enable_nat_gateway = true
+  }
+
+  assert {
+    condition     = output.nat_gateway_count == 1
+    error_message = "enable_nat_gateway creates one NAT gateway."
+  }
+}
+
+run "latest_images_are_refused" {
+  command = plan
+
+  variables {
+    images = {
+      order_api       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:latest"
+      order_processor = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d"
+    }
+  }
+
+  expect_failures = [var.images]
+}
+
+run "bad_region_is_refused" {
+  command = plan
+
+  variables {
+    aws_region = "Europe"
+  }
+
+  expect_failures = [var.aws_region]
+}

@@ -1,0 +1,181 @@
+variable "aws_region" {
+  description = "AWS Region to deploy to, e.g. eu-west-1. Also passed to the services as AWS_REGION: with IMDSv2 at hop limit 1, containers cannot ask the instance metadata for it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a Region code such as eu-west-1."
+  }
+}
+
+variable "name" {
+  description = "Name of the deployment: prefixes every resource (cluster, tables, roles, ALB)."
+  type        = string
+  default     = "order-system"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.name))
+    error_message = "name must be 3-20 lowercase letters, digits and hyphens, starting with a letter (it prefixes names AWS limits to 32 characters)."
+  }
+}
+
+variable "images" {
+  description = "Images of the two services, tagged with the git revision by deliverables/deploy/ecr/push-images.sh (never :latest), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d."
+  type = object({
+    order_api       = string
+    order_processor = string
+  })
+
+  validation {
+    condition     = alltrue([for image in values(var.images) : can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", image)) && !endswith(image, ":latest")])
+    error_message = "Each image must carry an explicit tag or digest, and not :latest (the ECR repositories are immutable: push with push-images.sh and use the tag it prints)."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 range of the VPC."
+  type        = string
+  default     = "10.42.0.0/16"
+}
+
+variable "az_count" {
+  description = "Availability Zones to use (2-4). Two is the ALB's minimum and costs nothing more."
+  type        = number
+  default     = 2
+}
+
+variable "availability_zones" {
+  description = "Pin the Availability Zones by name (e.g. [\"eu-west-1a\", \"eu-west-1b\"]); null takes the first az_count of the Region."
+  type        = list(string)
+  default     = null
+}
+
+variable "enable_nat_gateway" {
+  description = "false (free tier): instances in public subnets with a public IPv4 address and no inbound except from the ALB. true: private subnets and one NAT gateway (about 32 USD/month plus data processing)."
+  type        = bool
+  default     = false
+}
+
+variable "instance_type" {
+  description = "Container instance type. t3.micro is free-tier eligible for accounts on the 2025 Free plan and, in Regions without t2, on the legacy 12-month free tier; legacy accounts elsewhere should use t2.micro. t4g.micro (arm64) works too: the images are multi-arch."
+  type        = string
+  default     = "t3.micro"
+}
+
+variable "instance_count" {
+  description = "Bounds of the Auto Scaling group. ECS managed scaling adds an instance only when tasks do not fit; a second micro instance running all month exceeds the 750 free hours."
+  type = object({
+    min = number
+    max = number
+  })
+  default = { min = 1, max = 2 }
+
+  validation {
+    condition     = var.instance_count.min >= 0 && var.instance_count.max >= 1 && var.instance_count.max >= var.instance_count.min
+    error_message = "instance_count needs 0 <= min <= max and max >= 1."
+  }
+}
+
+variable "service_task_count" {
+  description = "Service auto scaling bounds, the same for both services. Three tasks of each (64 MiB reserved apiece) still fit one micro instance."
+  type = object({
+    min = number
+    max = number
+  })
+  default = { min = 1, max = 3 }
+
+  validation {
+    condition     = var.service_task_count.min >= 1 && var.service_task_count.max >= var.service_task_count.min
+    error_message = "service_task_count needs 1 <= min <= max."
+  }
+}
+
+variable "task_memory_mib" {
+  description = "Per task: memory reserved for placement (soft) and the hard limit. The services idle at a few MiB RSS; 64/128 leaves room for bursts while two services, a rolling deploy of each and the ECS agent fit one 1 GiB micro instance."
+  type = object({
+    reservation = number
+    limit       = number
+  })
+  default = { reservation = 64, limit = 128 }
+
+  validation {
+    condition     = var.task_memory_mib.reservation >= 6 && var.task_memory_mib.limit >= var.task_memory_mib.reservation
+    error_message = "task_memory_mib needs 6 <= reservation <= limit."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of both services (a tracing filter such as info or info,order_api=debug)."
+  type        = string
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps service logs."
+  type        = number
+  default     = 14
+}
+
+variable "dynamodb_billing_mode" {
+  description = "PROVISIONED (default; free within 25 RCU/WCU) or PAY_PER_REQUEST (billed per request; use it for load tests)."
+  type        = string
+  default     = "PROVISIONED"
+}
+
+variable "dynamodb_provisioned_capacity" {
+  description = "Capacity per table and index with PROVISIONED billing; null keeps the module's default (20 RCU / 20 WCU in total). See modules/dynamodb."
+  type = object({
+    orders                   = object({ read = number, write = number })
+    orders_by_customer_index = object({ read = number, write = number })
+    orders_pending_index     = object({ read = number, write = number })
+    inventory                = object({ read = number, write = number })
+    reservations             = object({ read = number, write = number })
+  })
+  default = null
+}
+
+variable "dynamodb_point_in_time_recovery" {
+  description = "Point-in-time recovery on the three tables (fractions of a cent a month at this size)."
+  type        = bool
+  default     = true
+}
+
+variable "dynamodb_deletion_protection" {
+  description = "Deletion protection on the three tables. Off so `terraform destroy` can remove a demo; turn on for data you keep."
+  type        = bool
+  default     = false
+}
+
+variable "seed_products" {
+  description = "Inventory Terraform writes once (null: the starter's PROD001 and PROD002). Never rewritten afterwards, so orders' stock changes stand."
+  type = map(object({
+    name  = string
+    price = number
+    stock = number
+  }))
+  default = null
+}
+
+variable "service_discovery_namespace" {
+  description = "Private DNS namespace for Cloud Map; null means \"<name>.internal\"."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for HTTPS on the ALB. null: HTTP on :80 only (what the free tier demo uses)."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "E-mail address for CloudWatch alarm notifications (SNS); null for none."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource (besides Project, ManagedBy and Source)."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# ecs-smoke-test.sh: runs the starter's smoke test (test_docker_compose.sh,
+# unchanged) against the ECS deployment.
+#
+#   deliverables/deploy/scripts/ecs-smoke-test.sh [--wait SECONDS]
+#
+# order-api is reached through the ALB (the api_url output). order-processor
+# has no public address by design, so the script opens a Session Manager port
+# forward to one of its tasks (instance + dynamic host port, found through the
+# ECS API) on 127.0.0.1:$PROCESSOR_LOCAL_PORT, and closes it afterwards.
+#
+# Needs: the AWS CLI v2 with the Session Manager plugin
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html),
+# curl, terraform (to read the outputs), and credentials for the account.
+#
+# Environment:
+#   TERRAFORM_DIR           the ECS root module (default: ../ecs-ec2/terraform)
+#   SERVER_ENDPOINT         order-api URL (default: the api_url output)
+#   PROCESSOR_LOCAL_PORT    local end of the port forward (default 18002)
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_root=$(cd "$script_dir/../../.." && pwd)
+terraform_dir=${TERRAFORM_DIR:-$script_dir/../ecs-ec2/terraform}
+local_port=${PROCESSOR_LOCAL_PORT:-18002}
+wait_seconds=300
+
+die() { echo "ecs-smoke-test: $*" >&2; exit 1; }
+
+while (($# > 0)); do
+  case "$1" in
+    --wait) wait_seconds=${2:?--wait needs a number of seconds}; shift 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+done
+[[ $wait_seconds =~ ^[0-9]+$ ]] || die "--wait takes whole seconds, not '$wait_seconds'"
+
+for tool in aws curl terraform session-manager-plugin; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+
+output() { terraform -chdir="$terraform_dir" output -raw "$1"; }
+server=${SERVER_ENDPOINT:-$(output api_url)} || die "no api_url output in $terraform_dir: run terraform apply there first"
+cluster=$(output cluster_name)
+region=$(output aws_region)
+
+echo "waiting up to ${wait_seconds}s for $server/health/ready"
+deadline=$((SECONDS + wait_seconds))
+until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$server/health/ready") == 200 ]]; do
+  ((SECONDS < deadline)) || die "$server/health/ready did not answer 200 in ${wait_seconds}s (check the service events: aws ecs describe-services --cluster $cluster --services order-api)"
+  sleep 5
+done
+
+# A running order-processor task: the instance it is on and its host port.
+task=$(aws ecs list-tasks --region "$region" --cluster "$cluster" --service-name order-processor \
+  --desired-status RUNNING --query 'taskArns[0]' --output text)
+[[ -n $task && $task != None ]] || die "no running order-processor task in $cluster"
+read -r container_instance host_port < <(aws ecs describe-tasks --region "$region" --cluster "$cluster" --tasks "$task" \
+  --query 'tasks[0].[containerInstanceArn, containers[0].networkBindings[0].hostPort]' --output text)
+instance=$(aws ecs describe-container-instances --region "$region" --cluster "$cluster" \
+  --container-instances "$container_instance" --query 'containerInstances[0].ec2InstanceId' --output text)
+
+echo "forwarding 127.0.0.1:$local_port to order-processor on $instance:$host_port (Session Manager)"
+aws ssm start-session --region "$region" --target "$instance" \
+  --document-name AWS-StartPortForwardingSession \
+  --parameters "portNumber=$host_port,localPortNumber=$local_port" >/dev/null &
+session=$!
+trap 'kill "$session" 2>/dev/null || true' EXIT
+
+deadline=$((SECONDS + 30))
+until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$local_port/health/live"; do
+  kill -0 "$session" 2>/dev/null || die "the Session Manager session ended (is the SSM agent online? aws ssm describe-instance-information)"
+  ((SECONDS < deadline)) || die "the port forward to $instance:$host_port did not open in 30s"
+  sleep 1
+done
+
+SERVER_ENDPOINT=$server PROCESSOR_ENDPOINT=http://127.0.0.1:$local_port \
+  "$repo_root/starter/apps/scripts/test_docker_compose.sh"

@@ -1,0 +1,78 @@
+# AWS deployment (deliverables/deploy): ECR, the state bucket and the ECS
+# cluster. Every target here acts on a real AWS account except tf-check; none
+# runs during `make test` (that runs scripts/checks/terraform.sh, which never
+# leaves loopback).
+
+TERRAFORM_ECS_DIR := deliverables/deploy/ecs-ec2/terraform
+TERRAFORM_ECR_DIR := deliverables/deploy/ecr
+TERRAFORM_STATE_DIR := deliverables/deploy/ecs-ec2/bootstrap-state
+TERRAFORM_ECS_VAR_FILE ?= $(TERRAFORM_ECS_DIR)/terraform.tfvars
+TERRAFORM_ECR_VAR_FILE ?= $(TERRAFORM_ECR_DIR)/terraform.tfvars
+TERRAFORM_STATE_VAR_FILE ?= $(TERRAFORM_STATE_DIR)/terraform.tfvars
+# Extra arguments for push-images.sh, e.g. PUSH_IMAGES_ARGS="--platforms linux/amd64"
+PUSH_IMAGES_ARGS ?=
+
+# terraform_var_file FILE: stops with a hint when the variables file is missing.
+define terraform_var_file
+@test -f $(1) || { echo "$(1) is missing: cp $(1).example $(1), then edit it" >&2; exit 1; }
+endef
+
+.PHONY: tf-check
+tf-check: ## Terraform checks without AWS: fmt, validate, terraform test, checkov, apply/destroy on moto
+	scripts/checks/terraform.sh
+
+.PHONY: tf-state-bootstrap
+tf-state-bootstrap: ## Optional: create the S3 state bucket (local state), print backend.hcl settings
+	$(call terraform_var_file,$(TERRAFORM_STATE_VAR_FILE))
+	terraform -chdir=$(TERRAFORM_STATE_DIR) init -input=false
+	terraform -chdir=$(TERRAFORM_STATE_DIR) apply -var-file=$(abspath $(TERRAFORM_STATE_VAR_FILE))
+	terraform -chdir=$(TERRAFORM_STATE_DIR) output -raw backend_config
+
+.PHONY: ecr-init
+ecr-init: ## terraform init for the ECR repositories
+	terraform -chdir=$(TERRAFORM_ECR_DIR) init -input=false
+
+.PHONY: ecr-apply
+ecr-apply: ## Create the ECR repositories (shows the plan and asks first)
+	$(call terraform_var_file,$(TERRAFORM_ECR_VAR_FILE))
+	$(MAKE) --no-print-directory ecr-init
+	terraform -chdir=$(TERRAFORM_ECR_DIR) apply -var-file=$(abspath $(TERRAFORM_ECR_VAR_FILE))
+
+.PHONY: ecr-destroy
+ecr-destroy: ## Delete the ECR repositories (fails on repositories holding images unless force_delete = true)
+	$(call terraform_var_file,$(TERRAFORM_ECR_VAR_FILE))
+	terraform -chdir=$(TERRAFORM_ECR_DIR) destroy -var-file=$(abspath $(TERRAFORM_ECR_VAR_FILE))
+
+.PHONY: images-push
+images-push: ## Build multi-arch images and push them to ECR, tagged with the git revision
+	$(TERRAFORM_ECR_DIR)/push-images.sh $(PUSH_IMAGES_ARGS)
+
+# With backend.tf (copied from backend.tf.example), init reads backend.hcl.
+.PHONY: tf-init
+tf-init: ## terraform init for the ECS deployment (uses backend.hcl when backend.tf exists)
+	terraform -chdir=$(TERRAFORM_ECS_DIR) init -input=false $(if $(wildcard $(TERRAFORM_ECS_DIR)/backend.tf),-backend-config=backend.hcl)
+
+.PHONY: tf-plan
+tf-plan: ## Plan the ECS deployment with its var-file into tfplan (runs tf-init first)
+	$(call terraform_var_file,$(TERRAFORM_ECS_VAR_FILE))
+	$(MAKE) --no-print-directory tf-init
+	terraform -chdir=$(TERRAFORM_ECS_DIR) plan -input=false -var-file=$(abspath $(TERRAFORM_ECS_VAR_FILE)) -out=tfplan
+
+.PHONY: tf-apply
+tf-apply: ## Apply exactly the plan tf-plan saved
+	@test -f $(TERRAFORM_ECS_DIR)/tfplan || { echo "no saved plan: run make tf-plan first" >&2; exit 1; }
+	terraform -chdir=$(TERRAFORM_ECS_DIR) apply -input=false tfplan
+	rm -f $(TERRAFORM_ECS_DIR)/tfplan
+
+.PHONY: tf-output
+tf-output: ## Show the ECS deployment's outputs (api_url, cluster, tables, ...)
+	terraform -chdir=$(TERRAFORM_ECS_DIR) output
+
+.PHONY: ecs-smoke
+ecs-smoke: ## Run test_docker_compose.sh against the ALB (processor through a Session Manager port forward)
+	deliverables/deploy/scripts/ecs-smoke-test.sh
+
+.PHONY: tf-destroy
+tf-destroy: ## Destroy the ECS deployment (shows what goes and asks first)
+	$(call terraform_var_file,$(TERRAFORM_ECS_VAR_FILE))
+	terraform -chdir=$(TERRAFORM_ECS_DIR) destroy -var-file=$(abspath $(TERRAFORM_ECS_VAR_FILE))

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Checks of the AWS deployment (deliverables/deploy): every Terraform root is
+# formatted, validates, passes its `terraform test` suites (mocked provider)
+# and checkov (every skip justified inline), push-images.sh tags and refuses
+# as promised, and the roots apply and destroy against a moto server on
+# 127.0.0.1 (see "moto coverage" below). Never touches AWS.
+#
+# Needs terraform (>= 1.10) and the hashicorp/aws 5.100 provider in the
+# filesystem mirror /opt/tf-plugins (see TOOLS.md; TERRAFORM_PROVIDER_MIRROR
+# points elsewhere). Without the mirror only the checks that need no provider
+# run, and the output says so. checkov and moto are installed into
+# .tools/terraform on first use.
+#
+# Ends with "N passed, N failed"; exits 1 if any check failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tools=$root/.tools/terraform
+work=$tools/work
+deploy=deliverables/deploy
+ecs_root=$deploy/ecs-ec2/terraform
+roots=("$deploy/ecr" "$deploy/ecs-ec2/bootstrap-state" "$ecs_root")
+mirror=${TERRAFORM_PROVIDER_MIRROR:-/opt/tf-plugins}
+checkov_version=3.3.30
+moto_version=5.2.5
+passed=0
+failed=0
+failures=()
+
+# check NAME COMMAND...: runs a check, its output kept in a log shown on failure.
+check() {
+  local name=$1 log
+  shift
+  log=$(mktemp)
+  local started=$SECONDS
+  if "$@" >"$log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "FAIL $name ($((SECONDS - started)) s)"
+    sed 's/^/     | /' "$log" | tail -n 60
+  fi
+  rm -f "$log"
+}
+
+apt_install() {
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+  else
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+# venv DIR PACKAGE...: a virtualenv with pinned packages, created once.
+venv() {
+  local dir=$1 stamp
+  shift
+  stamp="$dir/.installed-$(echo "$*" | tr ' /' '__')"
+  [[ -f $stamp ]] && return 0
+  rm -rf "$dir"
+  python3 -m venv "$dir" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$dir"; } || return 1
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" || return 1
+  touch "$stamp"
+}
+
+# ---- tools ------------------------------------------------------------------
+
+mkdir -p "$tools"
+if ! command -v terraform >/dev/null; then
+  echo "FAIL terraform is not installed (TOOLS.md: Terraform 1.11 is on every machine of this project)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+provider=false
+if [[ -d $mirror/registry.terraform.io/hashicorp/aws ]]; then
+  provider=true
+  mkdir -p "$tools/plugin-cache"
+  export TF_CLI_CONFIG_FILE=$tools/terraformrc
+  cat >"$TF_CLI_CONFIG_FILE" <<CONFIG
+plugin_cache_dir = "$tools/plugin-cache"
+plugin_cache_may_break_dependency_lock_file = true
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/*/*"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/*/*"]
+  }
+}
+CONFIG
+else
+  # An empty CLI configuration: no warning about a missing ~/.terraformrc.
+  export TF_CLI_CONFIG_FILE=$tools/terraformrc-empty
+  : >"$TF_CLI_CONFIG_FILE"
+  echo "NOTE no provider mirror at $mirror: validate, terraform test and the moto apply/destroy are SKIPPED;"
+  echo "     only the checks that need no provider run (fmt, checkov, push-images.sh)."
+fi
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+
+cd "$root" || exit 1
+echo "terraform: $(terraform version | head -n 1)"
+
+# ---- formatting and static analysis (no provider needed) ---------------------
+
+check "terraform fmt -check ($deploy)" terraform fmt -check -recursive -diff "$deploy"
+
+run_checkov() {
+  venv "$tools/checkov" "checkov==$checkov_version" || return 1
+  "$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework terraform -d "$deploy"
+}
+check "checkov $checkov_version: no failed check" run_checkov
+
+# A skip without a reason is a silenced finding: each must say why.
+skips_are_justified() {
+  local bad
+  bad=$(grep -rnE --include='*.tf' 'checkov:skip=' "$deploy" | grep -vE 'checkov:skip=CKV2?_[A-Z0-9_]+:.{30,}') || true
+  [[ -z $bad ]] || { echo "checkov skips without a reason:"; echo "$bad"; return 1; }
+  echo "$(grep -rc --include='*.tf' 'checkov:skip=' "$deploy" | awk -F: '{n += $2} END {print n}') skips, each with its reason"
+}
+check "every checkov skip is justified inline" skips_are_justified
+
+# ---- push-images.sh, in a throw-away repository -------------------------------
+
+push_images_behaves() (
+  local repo status out registry=123456789012.dkr.ecr.eu-west-1.amazonaws.com
+  repo=$(mktemp -d)
+  trap 'rm -rf "$repo"' EXIT
+  mkdir -p "$repo/$deploy/ecr" "$repo/starter/apps"
+  cp "$deploy/ecr/push-images.sh" "$repo/$deploy/ecr/"
+  printf 'ARG BINARY=order-api\nFROM scratch AS runtime\n' >"$repo/starter/apps/Dockerfile"
+  git -C "$repo" init -q
+  git -C "$repo" -c user.name=check -c user.email=check@localhost add -A
+  git -C "$repo" -c user.name=check -c user.email=check@localhost commit -qm init
+  local sha
+  sha=$(git -C "$repo" rev-parse --short=12 HEAD)
+
+  out=$(cd / && "$repo/$deploy/ecr/push-images.sh" --dry-run --registry "$registry" 2>&1) || { echo "$out"; return 1; }
+  for image in order-api order-processor orderctl; do
+    grep -q -- "--build-arg BINARY=$image .*--tag $registry/order-system/$image:$sha --push" <<<"$out" ||
+      { echo "no push of $image:$sha (run from /):"; echo "$out"; return 1; }
+  done
+  grep -q -- '--platform linux/amd64\\,linux/arm64' <<<"$out" || { echo "not multi-arch: $out"; return 1; }
+  grep -q -- '--target runtime' <<<"$out" || { echo "not the runtime stage: $out"; return 1; }
+  ! grep -qi 'latest' <<<"$out" || { echo "mentions latest: $out"; return 1; }
+
+  echo change >>"$repo/starter/apps/Dockerfile"
+  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --registry "$registry" 2>&1) && status=0 || status=$?
+  [[ $status -ne 0 && $out == *"uncommitted changes"* ]] || { echo "a dirty tree was not refused ($status): $out"; return 1; }
+  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --allow-dirty --registry "$registry" 2>&1) || { echo "$out"; return 1; }
+  grep -qE -- "--tag $registry/order-system/order-api:$sha-dirty-[0-9]{14} " <<<"$out" ||
+    { echo "--allow-dirty did not tag <sha>-dirty-<time>: $out"; return 1; }
+
+  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --registry "not-a-registry" 2>&1) && status=0 || status=$?
+  [[ $status -ne 0 && $out == *"must look like"* ]] || { echo "a bad registry was not refused: $out"; return 1; }
+
+  printf 'FROM scratch\n' >"$repo/starter/apps/Dockerfile"
+  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --allow-dirty --registry "$registry" 2>&1) && status=0 || status=$?
+  [[ $status -ne 0 && $out == *"ARG BINARY"* ]] || { echo "a Dockerfile without ARG BINARY was not refused: $out"; return 1; }
+  echo "tags :$sha from any directory, multi-arch, refuses dirty trees, bad registries and a foreign Dockerfile"
+)
+check "push-images.sh: git-revision tags, never latest, dirty refused" push_images_behaves
+
+# The real Dockerfile must keep the contract push-images.sh relies on.
+dockerfile_contract() {
+  local dockerfile=starter/apps/Dockerfile
+  [[ -f $dockerfile ]] || { echo "$dockerfile is missing"; return 1; }
+  grep -Eq '^ARG BINARY(=|$)' "$dockerfile" || { echo "$dockerfile lost ARG BINARY"; return 1; }
+  grep -Eiq '^FROM .+ AS runtime$' "$dockerfile" || { echo "$dockerfile lost its runtime stage"; return 1; }
+}
+check "starter/apps/Dockerfile: ARG BINARY and a runtime stage" dockerfile_contract
+
+# ---- validate and terraform test (mocked provider) ---------------------------
+
+# The roots are copied so init writes no .terraform or lock file into the
+# source tree; schema.rs comes along because a test compares the tables to it.
+prepare_workspace() {
+  rm -rf "$work"
+  mkdir -p "$work/$deploy" "$work/starter/apps/order-common/src"
+  cp -r "$deploy/." "$work/$deploy/"
+  cp starter/apps/order-common/src/schema.rs "$work/starter/apps/order-common/src/"
+  find "$work" \( -name .terraform -o -name '.terraform.lock.hcl' -o -name '*.tfstate*' -o -name terraform.tfvars \) -prune -exec rm -rf {} +
+}
+
+if $provider; then
+  prepare_workspace
+  for module_root in "${roots[@]}"; do
+    check "init + validate $module_root" bash -c "cd '$work/$module_root' && terraform init -backend=false -input=false >/dev/null && terraform validate -no-color"
+  done
+  for module_root in "${roots[@]}"; do
+    # terraform test's own summary is "Success! N passed, 0 failed."
+    check "terraform test $module_root" bash -c "cd '$work/$module_root' && terraform test -no-color | grep -vE '^  run .*\\.\\.\\. pass$'"
+  done
+fi
+
+# ---- apply + destroy against moto --------------------------------------------
+
+# moto coverage (moto $moto_version with the AWS provider 5.100):
+#   ECR root, bootstrap-state root: everything.
+#   ECS root: everything except the service auto scaling target and policy
+#     (moto's Application Auto Scaling lacks ListTagsForResource, which the
+#     provider calls after creating them), so the ECS root is applied with
+#     -target on every module and on the two aws_ecs_service resources.
+ecs_targets=(
+  -target=module.network -target=module.security_groups -target=module.dynamodb
+  -target=module.iam -target=module.ecs_cluster -target=module.service_discovery
+  -target=module.alb -target=module.order_api.aws_ecs_service.this
+  -target=module.order_processor.aws_ecs_service.this -target=module.alarms
+)
+moto_region=us-east-1
+images="{order_api=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-api:3f2c1e9a7b4d\",order_processor=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d\"}"
+
+start_moto() {
+  venv "$tools/moto" "moto[server]==$moto_version" || return 1
+  moto_port=$("$tools/moto/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_endpoint=http://127.0.0.1:$moto_port
+  "$tools/moto/bin/python" "$root/$ecs_root/tests/moto/moto_server.py" "$moto_port" >"$tools/moto.log" 2>&1 &
+  moto_pid=$!
+  local tries=0
+  until curl -s -o /dev/null "$moto_endpoint/moto-api/"; do
+    ((tries++ < 50)) || { echo "moto did not start:"; cat "$tools/moto.log"; return 1; }
+    kill -0 "$moto_pid" 2>/dev/null || { cat "$tools/moto.log"; return 1; }
+    sleep 0.2
+  done
+  echo "moto $moto_version on $moto_endpoint"
+}
+
+# tf LOG ARGS...: runs terraform, its output in LOG; shows the end of it on failure.
+tf() {
+  local log=$1
+  shift
+  terraform "$@" -no-color >"$log" 2>&1 || { tail -n 40 "$log"; return 1; }
+  grep -E '^(Apply|Destroy) complete' "$log" || true
+}
+
+# moto_root ROOT: a copy of ROOT whose provider talks to moto.
+moto_root() {
+  local copy
+  copy=$work/moto/$(basename "$1")
+  rm -rf "$copy"
+  mkdir -p "$copy"
+  cp -r "$1/." "$copy/"
+  cp "$root/$ecs_root/tests/moto/provider_override.tf" "$root/$ecs_root/tests/moto/moto_endpoint.tf" "$copy/"
+  (cd "$copy" && terraform init -backend=false -input=false >/dev/null) || return 1
+  echo "$copy"
+}
+
+moto_ecs() (
+  local copy verify=("$tools/moto/bin/python" "$root/$ecs_root/tests/moto/verify.py" "$moto_endpoint" "$moto_region" order-system)
+  copy=$(moto_root "$work/$ecs_root") || return 1
+  cd "$copy" || return 1
+  local vars=(-var "moto_endpoint=$moto_endpoint" -var "aws_region=$moto_region" -var "images=$images")
+  tf apply.log apply -auto-approve "${vars[@]}" "${ecs_targets[@]}" || return 1
+  "${verify[@]}" applied || return 1
+  # Orders take stock; the next plan must not put it back.
+  "${verify[@]}" stock-taken || return 1
+  terraform plan -detailed-exitcode -no-color "${vars[@]}" -target=module.dynamodb >plan.log ||
+    { echo "the plan after an order wants to change the tables or seed items:"; grep -E '^\s+[#~+-]' plan.log; return 1; }
+  echo "ok   the plan leaves the seed stock to the application"
+  tf destroy.log destroy -auto-approve "${vars[@]}" "${ecs_targets[@]}" || return 1
+  "${verify[@]}" destroyed
+)
+
+moto_simple() ( # ROOT: full apply and destroy
+  local copy
+  copy=$(moto_root "$work/$1") || return 1
+  cd "$copy" || return 1
+  local vars=(-var "moto_endpoint=$moto_endpoint" -var "aws_region=$moto_region")
+  tf apply.log apply -auto-approve "${vars[@]}" || return 1
+  terraform output -no-color
+  tf destroy.log destroy -auto-approve "${vars[@]}" || return 1
+  [[ -z $(terraform state list) ]] || { echo "state not empty after destroy"; return 1; }
+)
+
+if $provider; then
+  moto_pid=
+  if check "moto server" start_moto; then
+    trap '[[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null' EXIT
+    check "moto: $deploy/ecr apply + destroy" moto_simple "$deploy/ecr"
+    check "moto: $deploy/ecs-ec2/bootstrap-state apply + destroy" moto_simple "$deploy/ecs-ec2/bootstrap-state"
+    check "moto: $ecs_root apply (all but service auto scaling) + verify + destroy" moto_ecs
+    kill "$moto_pid" 2>/dev/null
+    moto_pid=
+  fi
+else
+  echo "SKIP validate, terraform test, moto apply/destroy: no provider mirror at $mirror"
+fi
+
+echo
+if ((failed > 0)); then
+  printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
