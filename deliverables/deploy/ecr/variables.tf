@@ -69,3 +69,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose release workflow may push images, through OIDC and a role limited to these repositories. null: no role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository == null || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name, such as octo-org/order-system."
+  }
+}
+
+variable "github_release_ref" {
+  description = "Git refs allowed to assume the push role (an IAM StringLike pattern on the OIDC subject's ref part)."
+  type        = string
+  default     = "refs/tags/v*"
+
+  validation {
+    condition     = startswith(var.github_release_ref, "refs/")
+    error_message = "github_release_ref must be a ref pattern such as refs/tags/v* or refs/heads/main."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC identity provider. An account has at most one: set false when it exists already."
+  type        = bool
+  default     = true
+}

@@ -62,3 +62,67 @@ run "uppercase_image_names_are_refused" {
 
   expect_failures = [var.images]
 }
+
+run "no_github_role_unless_asked" {
+  command = apply
+
+  assert {
+    condition     = length(aws_iam_role.github_push) == 0 && length(aws_iam_openid_connect_provider.github) == 0 && output.github_push_role_arn == null
+    error_message = "Without github_repository no OIDC provider or role is created."
+  }
+}
+
+run "github_role_is_limited_to_one_repository_tags_and_these_repositories" {
+  command = apply
+
+  variables {
+    github_repository = "octo-org/order-system"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.github_push[0].assume_role_policy).Statement[0].Condition.StringLike["token.actions.githubusercontent.com:sub"] == "repo:octo-org/order-system:ref:refs/tags/v*"
+    error_message = "Only the repository's release tags may assume the push role."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.github_push[0].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    error_message = "The token's audience must be STS."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(aws_iam_role_policy.github_push[0].policy).Statement :
+      statement.Resource != "*" || statement.Action == "ecr:GetAuthorizationToken"
+    ])
+    error_message = "Only GetAuthorizationToken (which has no resource-level permissions) may use Resource *."
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 1
+    error_message = "The OIDC provider is created by default."
+  }
+}
+
+run "an_existing_github_provider_is_reused" {
+  command = apply
+
+  variables {
+    github_repository           = "octo-org/order-system"
+    create_github_oidc_provider = false
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0 && length(aws_iam_role.github_push) == 1
+    error_message = "With create_github_oidc_provider = false the role trusts the account's existing provider."
+  }
+}
+
+run "a_malformed_repository_is_refused" {
+  command = plan
+
+  variables {
+    github_repository = "not a repository"
+  }
+
+  expect_failures = [var.github_repository]
+}
