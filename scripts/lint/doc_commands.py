@@ -47,12 +47,16 @@ def shell_blocks(path):
 
 
 def make_targets():
+    """Every target make knows, read from make's own database (so targets
+    built from variables, such as image-order-api, count too)."""
+    database = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "-pRrq", ":"], capture_output=True, text=True
+    ).stdout
     names = set()
-    for makefile in [ROOT / "Makefile", *sorted((ROOT / "make").glob("*.mk"))]:
-        for line in makefile.read_text().splitlines():
-            match = re.match(r"^([a-zA-Z0-9_.-]+)\s*:(?!=)", line)
-            if match:
-                names.add(match.group(1))
+    for line in database.splitlines():
+        match = re.match(r"^([a-zA-Z0-9][\w./-]*(?:\s+[a-zA-Z0-9][\w./-]*)*)\s*:(?!=)", line)
+        if match:
+            names.update(match.group(1).split())
     return names
 
 
