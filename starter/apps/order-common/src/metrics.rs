@@ -42,10 +42,12 @@ pub const RECONCILER_OLDEST_AGE: &str = "order_reconciler_oldest_pending_age_sec
 /// Gauge: always 1, labelled with `service`, `version` and `revision`.
 pub const BUILD_INFO: &str = "order_system_build_info";
 
-/// Latency buckets from 0.5 ms to 10 s: local DynamoDB answers in about a
-/// millisecond, a throttled AWS call can take seconds.
+/// Latency buckets from 0.1 ms to 10 s: a service's own share of a request
+/// is a fraction of a millisecond, local DynamoDB answers in about one, and a
+/// throttled AWS call can take seconds.
 const DURATION_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
 ];
 
 /// Installs the process-wide recorder once and returns its handle; later calls
