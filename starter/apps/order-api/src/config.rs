@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use order_common::config::{CommonConfig, ConfigError, Env};
+use order_common::{
+    config::{CommonConfig, ConfigError, Env},
+    schema::ORDERS_TABLE,
+};
 
 /// Where the processor is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +66,7 @@ impl ApiConfig {
         };
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            orders_table: env.table_name("ORDERS_TABLE", "orders")?,
+            orders_table: ORDERS_TABLE.read(env)?,
             processor,
             processor_timeout: env.millis("PROCESSOR_TIMEOUT_MS", 2000, 50, 60_000)?,
             processor_attempts: u32::try_from(env.int_in_range(

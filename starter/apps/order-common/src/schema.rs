@@ -15,13 +15,42 @@ use aws_sdk_dynamodb::{
     },
 };
 
-use crate::dynamo::StoreError;
+use crate::{
+    config::{ConfigError, Env},
+    dynamo::StoreError,
+};
 
 /// Orders by customer, newest first: partition `customer_id`, sort `created_at`.
 pub const CUSTOMER_INDEX: &str = "customer_id-created_at-index";
 /// Sparse index of orders with work outstanding (`pending_action` is set
 /// only until the order is final): partition `pending_action`, sort `created_at`.
 pub const PENDING_INDEX: &str = "pending_action-created_at-index";
+
+/// A table's configuration variable and its default name: the one place
+/// both are written, for the services and `orderctl` alike.
+pub struct TableSetting {
+    pub variable: &'static str,
+    pub default: &'static str,
+}
+
+impl TableSetting {
+    pub fn read(&self, env: &Env<'_>) -> Result<String, ConfigError> {
+        env.table_name(self.variable, self.default)
+    }
+}
+
+pub const ORDERS_TABLE: TableSetting = TableSetting {
+    variable: "ORDERS_TABLE",
+    default: "orders",
+};
+pub const INVENTORY_TABLE: TableSetting = TableSetting {
+    variable: "INVENTORY_TABLE",
+    default: "inventory",
+};
+pub const RESERVATIONS_TABLE: TableSetting = TableSetting {
+    variable: "RESERVATIONS_TABLE",
+    default: "reservations",
+};
 
 /// Table names, each configurable (`ORDERS_TABLE`, `INVENTORY_TABLE`,
 /// `RESERVATIONS_TABLE`).
@@ -35,14 +64,23 @@ pub struct TableNames {
 impl Default for TableNames {
     fn default() -> Self {
         Self {
-            orders: "orders".into(),
-            inventory: "inventory".into(),
-            reservations: "reservations".into(),
+            orders: ORDERS_TABLE.default.into(),
+            inventory: INVENTORY_TABLE.default.into(),
+            reservations: RESERVATIONS_TABLE.default.into(),
         }
     }
 }
 
 impl TableNames {
+    /// All three names from the environment (`orderctl`, which manages every table).
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            orders: ORDERS_TABLE.read(env)?,
+            inventory: INVENTORY_TABLE.read(env)?,
+            reservations: RESERVATIONS_TABLE.read(env)?,
+        })
+    }
+
     /// Names with a prefix, so tests can share one DynamoDB without sharing data.
     pub fn prefixed(prefix: &str) -> Self {
         let base = Self::default();

@@ -1,6 +1,9 @@
 //! The processor's configuration (see README: "Configuration").
 
-use order_common::config::{CommonConfig, ConfigError, Env};
+use order_common::{
+    config::{CommonConfig, ConfigError, Env},
+    schema::{INVENTORY_TABLE, RESERVATIONS_TABLE},
+};
 
 #[derive(Debug, Clone)]
 pub struct ProcessorConfig {
@@ -15,8 +18,8 @@ impl ProcessorConfig {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
-            inventory_table: env.table_name("INVENTORY_TABLE", "inventory")?,
-            reservations_table: env.table_name("RESERVATIONS_TABLE", "reservations")?,
+            inventory_table: INVENTORY_TABLE.read(env)?,
+            reservations_table: RESERVATIONS_TABLE.read(env)?,
         })
     }
 }

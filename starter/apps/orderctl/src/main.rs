@@ -72,20 +72,12 @@ fn parse_url(text: &str) -> Result<String, String> {
         .ok_or_else(|| "must not be empty".to_owned())
 }
 
-fn table_names(env: &Env<'_>) -> anyhow::Result<TableNames> {
-    Ok(TableNames {
-        orders: env.table_name("ORDERS_TABLE", "orders")?,
-        inventory: env.table_name("INVENTORY_TABLE", "inventory")?,
-        reservations: env.table_name("RESERVATIONS_TABLE", "reservations")?,
-    })
-}
-
 async fn run(command: Command) -> anyhow::Result<bool> {
     let env = Env::process();
     match command {
         Command::CreateTables { wait_seconds } => {
             let client = connect(&DynamoConfig::from_env(&env)?).await?;
-            for spec in TableSpec::all(&table_names(&env)?) {
+            for spec in TableSpec::all(&TableNames::from_env(&env)?) {
                 let outcome =
                     create_table(&client, &spec, Duration::from_secs(wait_seconds)).await?;
                 let verb = if outcome == Created::Created {
@@ -99,7 +91,7 @@ async fn run(command: Command) -> anyhow::Result<bool> {
         }
         Command::Seed { reset } => {
             let client = connect(&DynamoConfig::from_env(&env)?).await?;
-            let table = table_names(&env)?.inventory;
+            let table = TableNames::from_env(&env)?.inventory;
             for product in seed_products() {
                 let outcome = seed_product(&client, &table, &product, reset).await?;
                 let verb = match outcome {
