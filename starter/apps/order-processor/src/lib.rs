@@ -2,6 +2,7 @@
 //! inventory. Internal: only order-api (and operators) call it.
 
 pub mod config;
+mod prices;
 pub mod routes;
 pub mod store;
 

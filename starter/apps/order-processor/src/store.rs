@@ -7,8 +7,11 @@
 //! refusal, is written down before it is answered. A retry, a replay or a
 //! late duplicate of the same order therefore finds the record and gets the
 //! first answer again instead of taking stock a second time.
+//!
+//! The transaction also checks the product's price (see `prices`), so one
+//! DynamoDB call per order both takes the stock and fixes the total.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use aws_sdk_dynamodb::{
     Client,
@@ -22,6 +25,8 @@ use order_common::{
     dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
     schema::Product,
 };
+
+use crate::prices::KnownPrices;
 
 /// How many times a transaction that lost a race with another one on the
 /// same item is tried again. Not a transport retry (the SDK does those): a
@@ -73,6 +78,7 @@ pub struct Store {
     client: Client,
     inventory: String,
     reservations: String,
+    prices: Arc<KnownPrices>,
 }
 
 impl Store {
@@ -81,6 +87,7 @@ impl Store {
             client,
             inventory,
             reservations,
+            prices: Arc::default(),
         }
     }
 
@@ -196,19 +203,31 @@ impl Store {
     /// Reserves stock for `line`, once. See the module comment.
     pub async fn process(&self, line: &OrderLine) -> Result<Decision, StoreError> {
         for attempt in 1..=CONFLICT_ATTEMPTS {
-            let Some(product) = self.product(&line.product_id).await? else {
-                return self
-                    .record_refusal(line, ReservationState::UnknownProduct)
-                    .await;
+            let price = match self.prices.get(&line.product_id) {
+                Some(price) => price,
+                None => match self.product(&line.product_id).await? {
+                    Some(product) => {
+                        self.prices.remember(&line.product_id, product.price);
+                        product.price
+                    }
+                    None => {
+                        return self
+                            .record_refusal(line, ReservationState::UnknownProduct)
+                            .await;
+                    }
+                },
             };
             let processed_at = order_common::time::now_rfc3339();
-            let total_price = product.price * line.quantity;
+            let total_price = price * line.quantity;
             let take_stock = Update::builder()
                 .table_name(&self.inventory)
                 .key("product_id", s(&line.product_id))
                 .update_expression("SET stock = stock - :q")
-                .condition_expression("attribute_exists(product_id) AND stock >= :q")
+                .condition_expression(
+                    "attribute_exists(product_id) AND price = :price AND stock >= :q",
+                )
                 .expression_attribute_values(":q", n(line.quantity))
+                .expression_attribute_values(":price", n(price))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
@@ -267,12 +286,32 @@ impl Store {
                 return Ok(compare(line, existing));
             }
             if failed(0) {
-                let available = reasons[0].item().and_then(|item| integer(item, "stock"));
-                let state = match available {
-                    Some(available) => ReservationState::Insufficient { available },
-                    None => ReservationState::UnknownProduct,
+                let Some(current) = reasons[0].item() else {
+                    self.prices.forget(&line.product_id);
+                    return self
+                        .record_refusal(line, ReservationState::UnknownProduct)
+                        .await;
                 };
-                return self.record_refusal(line, state).await;
+                match integer(current, "price") {
+                    Some(current_price) if current_price == price => {}
+                    // The price changed since it was remembered: decide again
+                    // at the new one (no backoff: nothing is contended).
+                    Some(current_price) => {
+                        self.prices.remember(&line.product_id, current_price);
+                        continue;
+                    }
+                    None => {
+                        self.prices.forget(&line.product_id);
+                        return Err(StoreError::Rejected(format!(
+                            "product {} has no integer price",
+                            line.product_id
+                        )));
+                    }
+                }
+                let available = integer(current, "stock").unwrap_or_default();
+                return self
+                    .record_refusal(line, ReservationState::Insufficient { available })
+                    .await;
             }
             if reasons
                 .iter()

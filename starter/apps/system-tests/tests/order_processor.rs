@@ -53,6 +53,42 @@ async fn process_order_reserves_once_and_replays_the_decision() {
     assert_eq!(stock(&tables, "PROD001").await, 97);
 }
 
+/// The processor remembers prices to save a read per order; a price or a
+/// product changed behind its back must still be charged and refused right.
+#[tokio::test]
+async fn price_changes_and_removed_products_are_seen_by_the_next_order() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let http = http();
+    let url = format!("{}/process-order", processor.url);
+
+    let first = post_json(&http, &url, &line("p-1", "PROD002", 2)).await;
+    assert_eq!(first.body["total_price"], 98, "{}", first.body);
+
+    // Changed directly in the table, not through the processor's own API.
+    system_tests::set_product(&tables, "PROD002", 60, 40).await;
+    let repriced = post_json(&http, &url, &line("p-2", "PROD002", 2)).await;
+    assert_eq!(repriced.status, 200, "{}", repriced.body);
+    assert_eq!(repriced.body["total_price"], 120);
+    assert_eq!(stock(&tables, "PROD002").await, 38);
+
+    // At the new price, too little stock is still a refusal with the count.
+    let short = post_json(&http, &url, &line("p-3", "PROD002", 39)).await;
+    assert_problem(&short, 409, "insufficient-stock");
+    assert_eq!(short.body["available"], 38);
+
+    system_tests::dynamodb()
+        .await
+        .delete_item()
+        .table_name(&tables.inventory)
+        .key("product_id", order_common::dynamo::s("PROD002"))
+        .send()
+        .await
+        .expect("deleted");
+    let gone = post_json(&http, &url, &line("p-4", "PROD002", 1)).await;
+    assert_problem(&gone, 422, "unknown-product");
+}
+
 #[tokio::test]
 async fn release_gives_back_once_and_blocks_late_processing() {
     let tables = fresh_tables().await;
