@@ -82,7 +82,9 @@ pub trait Service: Sized {
 
 /// The whole of a service's `main`. `<binary> healthcheck` probes a running
 /// instance instead (container health checks; images have no shell or curl).
-pub async fn main<S: Service>() -> ExitCode {
+/// The runtime is built here, after the configuration is read, because its
+/// size is part of the configuration (`TOKIO_WORKER_THREADS`).
+pub fn main<S: Service>() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return crate::health::probe_self();
     }
@@ -93,6 +95,20 @@ pub async fn main<S: Service>() -> ExitCode {
             return ExitCode::from(START_FAILURE);
         }
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(S::common_config(&config).worker_threads)
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve::<S>(config)),
+        Err(err) => {
+            eprintln!("{}: could not start the async runtime: {err}", S::NAME);
+            ExitCode::from(START_FAILURE)
+        }
+    }
+}
+
+async fn serve<S: Service>(config: S::Config) -> ExitCode {
     let common = S::common_config(&config);
     let telemetry = telemetry::init(
         common.log_format,

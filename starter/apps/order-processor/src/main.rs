@@ -2,7 +2,6 @@
 //! (for container health checks). Configuration comes from the environment
 //! only: see README.md, "Configuration".
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    order_common::service::main::<order_processor::Application>().await
+fn main() -> std::process::ExitCode {
+    order_common::service::main::<order_processor::Application>()
 }
