@@ -11,6 +11,12 @@ DynamoDB and in the processor, from the services' own
 http_server_request_self_duration_seconds histograms). Several repetitions;
 medians and spread. Results go to benchmarks/results/latest.{json,md}.
 
+DynamoDB Local is measured beside the services, because it bounds order
+throughput here: its CPU per order, and its own ceiling, found by sending it
+the three writes of an order straight from wrk (dynamodb_order_writes.lua),
+with no service in between. It is a JVM that takes tens of seconds of load to
+compile its hot paths, so every run starts with a warm-up.
+
 `--quick` is the smoke run `make test` does: debug build, one short
 repetition, results in a temporary folder, no targets enforced.
 """
@@ -36,6 +42,10 @@ APPS = ROOT / "starter" / "apps"
 SCRIPTS = APPS / "scripts"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BENCH_PRODUCT = "BENCH001"
+BENCH_PRICE = 10
+WRITES_PER_ORDER = 3  # see dynamodb_order_writes.lua
+CEILING_TABLES = {"ORDERS_TABLE": "ceiling-orders", "INVENTORY_TABLE": "ceiling-inventory",
+                  "RESERVATIONS_TABLE": "ceiling-reservations"}
 
 # The targets of the benchmark issue (2-core machine, DynamoDB Local).
 TARGETS = {
@@ -68,6 +78,22 @@ def http(method, url, body=None, timeout=5):
         return err.code, err.read()
     except OSError:
         return None, b""
+
+
+def dynamodb_call(endpoint, operation, body):
+    """One DynamoDB API call, unsigned: DynamoDB Local checks a signature's shape only."""
+    request = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000",
+        "X-Amz-Date": "20260101T000000Z",
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
 
 
 def wait_for(url, deadline_s=60.0):
@@ -148,12 +174,22 @@ class Stack:
             [SCRIPTS / "dynamodb-local.sh", "start", str(port), self.workdir / "dynamodb.log"],
             check=True, capture_output=True, text=True,
         ).stdout.strip()
-        self.processes.append(int(pid))
+        self.java_pid = int(pid)
+        self.processes.append(self.java_pid)
         subprocess.run([SCRIPTS / "wait-for-port.sh", str(port), "60"], check=True)
         self.endpoint = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DYNAMODB_ENDPOINT": self.endpoint}
         for command in (["create-tables"], ["seed"]):
             subprocess.run([self.bin / "orderctl", *command], check=True, env=env, stdout=subprocess.DEVNULL)
+        # The ceiling run's own tables, with the same keys and indexes.
+        subprocess.run([self.bin / "orderctl", "create-tables"], check=True, env={**env, **CEILING_TABLES},
+                       stdout=subprocess.DEVNULL)
+        status, body = dynamodb_call(self.endpoint, "PutItem", {
+            "TableName": CEILING_TABLES["INVENTORY_TABLE"],
+            "Item": {"product_id": {"S": BENCH_PRODUCT}, "name": {"S": "Benchmark product"},
+                     "price": {"N": str(BENCH_PRICE)}, "stock": {"N": "1000000000"}},
+        })
+        assert status == 200, body
 
     def start_service(self, name, extra_env):
         port = free_port()
@@ -202,14 +238,46 @@ def load(stack, api_url, mode, concurrency, seconds):
     return json.loads(output.stdout)
 
 
-def one_repetition(stack, services, concurrency, seconds):
+def dynamodb_ceiling(stack, concurrency, seconds, run_id):
+    """Orders/s DynamoDB Local absorbs when wrk sends it an order's writes directly."""
+    java_before = cpu_seconds(stack.java_pid)
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "-s", str(ROOT / "benchmarks" / "dynamodb_order_writes.lua"),
+         stack.endpoint + "/"],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, **CEILING_TABLES, "PRODUCT_ID": BENCH_PRODUCT, "PRICE": str(BENCH_PRICE), "RUN_ID": run_id},
+    )
+    java_after = cpu_seconds(stack.java_pid)
+    summary = json.loads(output.stdout.strip().splitlines()[-1])
+    # A transaction that collided with another on the hot item is a retry
+    # (the processor makes it again), not an order.
+    conflicts = summary["transaction_conflicts"]
+    orders = (summary["requests"] - conflicts) / WRITES_PER_ORDER
+    return {
+        "orders_per_second": orders / (summary["duration_us"] / 1e6),
+        "dynamodb_local_cpu_ms_per_order": (java_after - java_before) * 1000 / orders if orders else None,
+        "transaction_conflicts": conflicts,
+        "non_200": summary["non_200"] - conflicts,
+    }
+
+
+def one_repetition(stack, services, concurrency, seconds, index):
     api, processor = services["order-api"], services["order-processor"]
     before = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
+    java_before = cpu_seconds(stack.java_pid)
     create = load(stack, api["url"], "create", concurrency, seconds)
+    java_after = cpu_seconds(stack.java_pid)
     after = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
     read = load(stack, api["url"], "read", concurrency, seconds)
+    # One order at a time: the latency of an order with no queue in front of it.
+    single = load(stack, api["url"], "create", 1, max(1, seconds // 2))
+    ceiling = dynamodb_ceiling(stack, concurrency, seconds, f"ceiling-{index}")
     orders = create["requests"]
-    result = {"create": create, "read": read, "per_service": {}}
+    result = {
+        "create": create, "read": read, "create_one_at_a_time": single, "dynamodb_local_ceiling": ceiling,
+        "dynamodb_local_cpu_ms_per_order": (java_after - java_before) * 1000 / orders if orders else None,
+        "per_service": {},
+    }
     routes = {"order-api": ('http_route="/orders"', 'http_request_method="POST"'),
               "order-processor": ('http_route="/process-order"',)}
     for name in services:
@@ -254,7 +322,15 @@ def median_spread(values):
 
 def summarize(repetitions, services, idle_rss, load_rss):
     summary = {"per_service": {}}
-    for kind in ("create", "read"):
+    summary["dynamodb_local"] = {
+        "cpu_ms_per_order": median_spread([r["dynamodb_local_cpu_ms_per_order"] for r in repetitions]),
+        "ceiling_orders_per_second": median_spread([r["dynamodb_local_ceiling"]["orders_per_second"] for r in repetitions]),
+        "ceiling_cpu_ms_per_order": median_spread(
+            [r["dynamodb_local_ceiling"]["dynamodb_local_cpu_ms_per_order"] for r in repetitions]),
+        "ceiling_transaction_conflicts": sum(r["dynamodb_local_ceiling"]["transaction_conflicts"] for r in repetitions),
+        "ceiling_non_200": sum(r["dynamodb_local_ceiling"]["non_200"] for r in repetitions),
+    }
+    for kind in ("create", "read", "create_one_at_a_time"):
         summary[kind] = {
             "throughput_per_second": median_spread([r[kind]["throughput_per_second"] for r in repetitions]),
             **{p: median_spread([r[kind]["latency_ms"][p] for r in repetitions]) for p in ("p50", "p95", "p99")},
@@ -313,16 +389,28 @@ def markdown(report):
         "",
         f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GiB, {m['os']}, kernel {m['kernel']}; "
         f"{m['rustc']}; DynamoDB Local {m['dynamodb_local']}. Load average at start: {m['load_average_at_start']:.2f}.",
-        f"Load: `orderctl load`, concurrency {report['concurrency']}, {report['seconds']} s per run, "
-        f"{report['repetitions']} repetitions (median, with min–max). Build: {report['profile']}.",
+        f"Load: `orderctl load`, concurrency {report['concurrency']}, {report['seconds']} s per run after a "
+        f"{report['warmup_seconds']} s warm-up, {report['repetitions']} repetitions (median, with min–max). "
+        f"Build: {report['profile']}.",
         "",
         "| load | throughput (/s) | p50 ms | p95 ms | p99 ms | failures |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for kind, label in (("create", "POST /orders"), ("read", "GET /orders/{id}")):
+    for kind, label in (("create", "POST /orders"), ("read", "GET /orders/{id}"),
+                        ("create_one_at_a_time", "POST /orders, concurrency 1")):
         k = s[kind]
         lines.append(f"| {label} | {fmt(k['throughput_per_second'], 0)} | {fmt(k['p50'], 2)} | {fmt(k['p95'], 2)} | "
                      f"{fmt(k['p99'], 2)} | {k['failures']} |")
+    d = s["dynamodb_local"]
+    lines += [
+        "",
+        f"DynamoDB Local: {fmt(d['cpu_ms_per_order'], 2)} ms of CPU per order under the POST load above. "
+        f"Its own ceiling, wrk sending it the {WRITES_PER_ORDER} writes of an order directly "
+        f"(`benchmarks/dynamodb_order_writes.lua`, same concurrency and duration): "
+        f"{fmt(d['ceiling_orders_per_second'], 0)} orders/s at {fmt(d['ceiling_cpu_ms_per_order'], 2)} ms of CPU "
+        f"per order ({d['ceiling_transaction_conflicts']} transaction conflicts retried, "
+        f"{d['ceiling_non_200']} other non-200 answers).",
+    ]
     lines += ["", "| service | start→live ms | start→ready ms | idle RSS MB | peak RSS MB under load | CPU ms / 1,000 orders "
               "| DynamoDB calls / order | service-added p50 / p99 ms |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -345,13 +433,16 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup-seconds", type=int, default=30,
+                        help="order load before measuring, so DynamoDB Local's JIT has compiled its hot paths")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
-    if args.repetitions < 1 or args.seconds < 1 or not 1 <= args.concurrency <= 1024:
-        parser.error("repetitions and seconds must be >= 1, concurrency 1..1024")
+    if args.repetitions < 1 or args.seconds < 1 or args.warmup_seconds < 1 or not 1 <= args.concurrency <= 1024:
+        parser.error("repetitions, seconds and warmup-seconds must be >= 1, concurrency 1..1024")
     profile = "debug" if args.quick else "release"
     if args.quick:
-        args.repetitions, args.seconds = 1, 2
+        args.repetitions, args.seconds, args.warmup_seconds = 1, 2, 1
+    subprocess.run([ROOT / "scripts" / "install-tools.sh", "bench"], check=True)
     cargo = ["cargo", "build", "--quiet", "--manifest-path", str(APPS / "Cargo.toml"), "--bins", "--locked"]
     subprocess.run(cargo + ([] if args.quick else ["--release"]), check=True)
 
@@ -363,12 +454,12 @@ def main():
         services["order-api"] = stack.start_service(
             "order-api", {"ORDER_PROCESSOR_URL": services["order-processor"]["url"], "PROCESSOR_TIMEOUT_MS": "5000"})
         status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
-                            {"name": "Benchmark product", "price": 10, "stock": 1_000_000_000})
+                            {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000})
         assert status == 200, body
         time.sleep(1)
         idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}
-        load(stack, services["order-api"]["url"], "create", args.concurrency, 2)  # warm-up (JVM and caches)
-        repetitions = [one_repetition(stack, services, args.concurrency, args.seconds) for _ in range(args.repetitions)]
+        load(stack, services["order-api"]["url"], "create", args.concurrency, args.warmup_seconds)
+        repetitions = [one_repetition(stack, services, args.concurrency, args.seconds, i) for i in range(args.repetitions)]
         load_rss = {name: proc_status(s["pid"], "VmHWM") for name, s in services.items()}
     finally:
         stack.stop()
@@ -379,6 +470,7 @@ def main():
         "profile": profile,
         "concurrency": args.concurrency,
         "seconds": args.seconds,
+        "warmup_seconds": args.warmup_seconds,
         "repetitions": args.repetitions,
         "machine": machine(),
         "summary": summary,
@@ -392,7 +484,8 @@ def main():
     print(markdown(report))
     print(f"written: {out / 'latest.json'}, {out / 'latest.md'}")
     shutil.rmtree(workdir, ignore_errors=True)
-    failures = summary["create"]["failures"] + summary["read"]["failures"]
+    failures = sum(summary[kind]["failures"] for kind in ("create", "read", "create_one_at_a_time"))
+    failures += summary["dynamodb_local"]["ceiling_non_200"]
     if failures:
         print(f"{failures} requests failed (5xx or transport errors)", file=sys.stderr)
         return 1

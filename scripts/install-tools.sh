@@ -2,6 +2,7 @@
 # install-tools.sh GROUP...: installs what a group of checks needs, once.
 #   rust        cargo-nextest (if missing) and DynamoDB Local
 #   lint        Debian's shellcheck
+#   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -24,6 +25,9 @@ for group in "$@"; do
       ;;
     lint)
       command -v shellcheck >/dev/null || apt_install shellcheck
+      ;;
+    bench)
+      command -v wrk >/dev/null || apt_install wrk
       ;;
     *) echo "unknown tool group: $group" >&2; exit 2 ;;
   esac
