@@ -213,9 +213,9 @@ pub struct CommonConfig {
     pub otlp_endpoint: Option<String>,
     /// `TOKIO_WORKER_THREADS`: threads running requests, default 1 (tokio's
     /// own default is one per core). One core serves far more orders than a
-    /// replica is sized for, and `make bench` measured one thread at about
-    /// 11 % less CPU per order than two (fewer cross-thread wake-ups); a
-    /// busier service scales out, or raises this on a bigger host.
+    /// replica is sized for, and one thread measured up to 11 % less CPU per
+    /// order than two (fewer cross-thread wake-ups; see the decisions log);
+    /// a busier service scales out, or raises this on a bigger host.
     pub worker_threads: usize,
 }
 
