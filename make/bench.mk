@@ -3,7 +3,7 @@
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: ## Measure start time, memory, CPU per order, throughput and latency (release build; BENCH_ARGS="--repetitions 5 --seconds 20")
+bench: ## Measure start time, memory, CPU per order, throughput and latency (release build, 5 × 15 s after a 30 s warm-up; e.g. BENCH_ARGS="--concurrency 8")
 	python3 benchmarks/bench.py $(BENCH_ARGS)
 
 .PHONY: bench-quick
