@@ -4,12 +4,12 @@
 Starts DynamoDB Local and both services (release build) as local processes on
 free loopback ports, drives them with `orderctl load` at a fixed concurrency,
 and reports per service: start-to-live and start-to-ready time (several
-starts of an idle stack), idle RSS, peak RSS under load, CPU time per 1,000 orders, throughput and client-side
-p50/p95/p99 for POST /orders and GET /orders/{id}, DynamoDB calls per order,
-and the service-added latency (each request's duration minus its time in
-DynamoDB and in the processor, from the services' own
-http_server_request_self_duration_seconds histograms). Several repetitions;
-medians and spread. Results go to benchmarks/results/latest.{json,md}.
+starts of an idle stack), idle RSS, peak RSS under load, CPU time per 1,000
+orders, throughput and client-side p50/p95/p99 for POST /orders and
+GET /orders/{id}, DynamoDB calls per order, and the service-added latency
+(each request's duration minus its time in DynamoDB and in the processor,
+from the services' own http_server_request_self_duration_seconds
+histograms). Several repetitions; medians and spread. Results go to benchmarks/results/latest.{json,md}.
 
 DynamoDB Local is measured beside the services, because it bounds order
 throughput here: its CPU per order, and its own ceiling, found by sending it
@@ -370,7 +370,7 @@ def summarize(repetitions, services, starts, idle_rss, load_rss, images):
             "failures": sum(r[kind]["failures"] for r in repetitions),
             "statuses": [r[kind]["statuses"] for r in repetitions],
         }
-    for name, service in services.items():
+    for name in services:
         per = [r["per_service"][name] for r in repetitions]
         summary["per_service"][name] = {
             "start_to_live_ms": starts[name]["start_to_live_ms"],
