@@ -75,11 +75,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, timeout=5):
+def http(method, url, body=None, timeout=5, headers=None):
+    """One JSON request; (status, body), status None when nothing answered."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers=headers or ({"Content-Type": "application/json"} if data else {}))
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -91,18 +91,13 @@ def http(method, url, body=None, timeout=5):
 
 def dynamodb_call(endpoint, operation, body):
     """One DynamoDB API call, unsigned: DynamoDB Local checks a signature's shape only."""
-    request = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST", headers={
+    return http("POST", endpoint, body, timeout=10, headers={
         "Content-Type": "application/x-amz-json-1.0",
         "X-Amz-Target": f"DynamoDB_20120810.{operation}",
         "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
                          "SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000",
         "X-Amz-Date": "20260101T000000Z",
     })
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 def wait_for(url, deadline_s=60.0):
@@ -488,15 +483,15 @@ def main():
     try:
         stack.start_dynamodb()
         services = {"order-processor": stack.start_service("order-processor", {})}
-        services["order-api"] = stack.start_service(
-            "order-api", {"ORDER_PROCESSOR_URL": services["order-processor"]["url"], "PROCESSOR_TIMEOUT_MS": "5000"})
+        service_env = {"order-processor": {},
+                       "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"],
+                                     "PROCESSOR_TIMEOUT_MS": "5000"}}
+        services["order-api"] = stack.start_service("order-api", service_env["order-api"])
         status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
                             {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000})
         assert status == 200, body
         time.sleep(1)
         idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}
-        service_env = {"order-processor": {},
-                       "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"]}}
         starts = {name: stack.start_times(name, service_env[name], max(args.repetitions, 3) if not args.quick else 1)
                   for name in SERVICES}
         load(stack, services["order-api"]["url"], "create", args.concurrency, args.warmup_seconds)
