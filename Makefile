@@ -8,6 +8,11 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 APPS := starter/apps
+
+# Every pinned tool version (versions.env), and the tools installed on first use
+# (.tools/cargo/bin: cargo-nextest at the pinned version) ahead of the machine's.
+include versions.env
+export PATH := $(CURDIR)/.tools/cargo/bin:$(PATH)
 CARGO := cargo
 CARGO_MANIFEST := --manifest-path $(APPS)/Cargo.toml
 
@@ -15,10 +20,23 @@ CARGO_MANIFEST := --manifest-path $(APPS)/Cargo.toml
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
+# ---- preflight --------------------------------------------------------------
+
+# Which tools each deploy path needs; `make doctor DOCTOR_TARGETS=compose` checks one.
+DOCTOR_TARGETS ?=
+SKIP_DOCTOR ?=
+# $(call preflight,TARGET...): the doctor's check, first in each deploy target; SKIP_DOCTOR=1 skips it.
+preflight = $(if $(filter 1,$(SKIP_DOCTOR)),@true,scripts/doctor.sh $(1))
+
+.PHONY: doctor
+doctor: ## Check the tools and versions each deploy path needs (native, compose, minikube, kubernetes, aws)
+	scripts/doctor.sh $(DOCTOR_TARGETS)
+
 # ---- local development (no Docker) ---------------------------------------
 
 .PHONY: dev
 dev: ## Start DynamoDB Local, both services and seed data as local processes (ports 8000-8002)
+	$(call preflight,native)
 	$(APPS)/scripts/native-stack.sh up
 
 .PHONY: down

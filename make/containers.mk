@@ -20,6 +20,7 @@ CONTAINERS_PLATFORM ?=
 .PHONY: compose-up compose-down compose-logs compose-ps compose-test up logs images $(CONTAINERS_IMAGE_TARGETS) containers-check
 
 compose-up: ## Build the images, start the Compose stack (ports 8000-8002, 9090, 3000); returns once all are healthy
+	$(call preflight,compose)
 	$(CONTAINERS_COMPOSE) up --detach --wait --build
 
 up: compose-up ## Same as compose-up

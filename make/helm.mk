@@ -1,6 +1,7 @@
 # Kubernetes: Minikube, kube-prometheus-stack and the order system's Helm chart.
 #
-# The whole path on a laptop (helm 3.17+, kubectl, minikube, docker or podman as Minikube's driver):
+# The whole path on a laptop (helm 3.17+, kubectl, minikube with Docker as its driver; `make doctor`
+# checks them):
 #   make minikube-start minikube-images monitoring-install helm-install helm-test grafana-open
 # These targets drive a real cluster; `make test` never runs them. The offline checks of the
 # chart (lint, render, schemas, checkov) are `make helm-check`, part of `make test`.
@@ -24,22 +25,30 @@ HELM_MONITORING_RELEASE ?= kube-prometheus-stack
 HELM_MONITORING_NAMESPACE ?= monitoring
 HELM_MONITORING_CHART := kube-prometheus-stack
 HELM_MONITORING_REPO := https://prometheus-community.github.io/helm-charts
-HELM_MONITORING_VERSION := 81.4.5
+HELM_MONITORING_VERSION := $(KUBE_PROMETHEUS_STACK_VERSION)
 HELM_MONITORING_VALUES := deliverables/deploy/kubernetes/monitoring/values.yaml
 
-# A default-sized Minikube. Calico enforces the chart's NetworkPolicies (the default CNI
-# ignores them).
+# A Minikube that fits Docker Desktop's default: the whole stack (both services, DynamoDB Local,
+# kube-prometheus-stack) requests about 2 GiB; 6 GiB leaves the rest to Kubernetes itself.
+# Smaller Docker: MINIKUBE_MEMORY=4g (the least the stack runs in). The Kubernetes version is
+# pinned (versions.env) to one the chart is validated against. Calico enforces the chart's
+# NetworkPolicies (the default CNI ignores them).
 MINIKUBE_CPUS ?= 4
-MINIKUBE_MEMORY ?= 8g
+MINIKUBE_MEMORY ?= 6g
 MINIKUBE_CNI ?= calico
+MINIKUBE_KUBERNETES_VERSION ?= v$(KUBERNETES_VERSION)
+export MINIKUBE_CPUS MINIKUBE_MEMORY
 
 .PHONY: minikube-start
-minikube-start: ## Start Minikube (4 CPUs, 8 GiB, Calico for NetworkPolicies) with metrics-server
-	$(MINIKUBE) start --cpus $(MINIKUBE_CPUS) --memory $(MINIKUBE_MEMORY) --cni $(MINIKUBE_CNI)
+minikube-start: ## Start Minikube (MINIKUBE_CPUS=4, MINIKUBE_MEMORY=6g, pinned Kubernetes, Calico) with metrics-server
+	$(call preflight,minikube kubernetes)
+	$(MINIKUBE) start --cpus $(MINIKUBE_CPUS) --memory $(MINIKUBE_MEMORY) --cni $(MINIKUBE_CNI) \
+	  --kubernetes-version $(MINIKUBE_KUBERNETES_VERSION)
 	$(MINIKUBE) addons enable metrics-server
 
 .PHONY: minikube-images
 minikube-images: ## Build order-api, order-processor and orderctl into Minikube's runtime (tag: appVersion)
+	$(call preflight,minikube)
 	for binary in $(HELM_IMAGES); do \
 	  $(MINIKUBE) image build -t "$$binary:$(HELM_APP_VERSION)" -f Dockerfile \
 	    --build-opt="build-arg=BINARY=$$binary" --build-opt="build-arg=VERSION=$(HELM_APP_VERSION)" \
@@ -49,6 +58,7 @@ minikube-images: ## Build order-api, order-processor and orderctl into Minikube'
 
 .PHONY: monitoring-install
 monitoring-install: ## Install kube-prometheus-stack (pinned) into namespace monitoring
+	$(call preflight,kubernetes)
 	$(HELM) upgrade --install $(HELM_MONITORING_RELEASE) $(HELM_MONITORING_CHART) \
 	  --repo $(HELM_MONITORING_REPO) --version $(HELM_MONITORING_VERSION) \
 	  --namespace $(HELM_MONITORING_NAMESPACE) --create-namespace \
@@ -56,6 +66,7 @@ monitoring-install: ## Install kube-prometheus-stack (pinned) into namespace mon
 
 .PHONY: helm-install
 helm-install: ## Install or upgrade the order system into namespace orders; waits for pods and the table-init Job
+	$(call preflight,kubernetes)
 	$(HELM) upgrade --install $(HELM_RELEASE) $(HELM_CHART) \
 	  --namespace $(HELM_NAMESPACE) --create-namespace \
 	  --wait --wait-for-jobs --timeout $(HELM_TIMEOUT) $(HELM_ARGS)

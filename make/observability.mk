@@ -15,3 +15,9 @@ observability-static: ## Observability checks without the live one (no services 
 .PHONY: observability-live
 observability-live: ## Live check: Prometheus scrapes a native stack on ports 18100-18102; every dashboard query must return data
 	$(OBSERVABILITY_TESTS)/live-check.sh
+
+.PHONY: observability-cluster
+observability-cluster: ## On a cluster with helm-install and monitoring-install done: failure paths and traffic, then every dashboard query and rule against its Prometheus
+	HELM_NAMESPACE=$(HELM_NAMESPACE) HELM_MONITORING_NAMESPACE=$(HELM_MONITORING_NAMESPACE) \
+	  HELM_MONITORING_RELEASE=$(HELM_MONITORING_RELEASE) KUBECTL=$(KUBECTL) \
+	  $(OBSERVABILITY_TESTS)/cluster-check.sh

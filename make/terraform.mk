@@ -24,6 +24,7 @@ tf-check: ## Terraform checks without AWS: fmt, validate, terraform test, checko
 .PHONY: tf-state-bootstrap
 tf-state-bootstrap: ## Optional: create the S3 state bucket (local state), print backend.hcl settings
 	$(call terraform_var_file,$(TERRAFORM_STATE_VAR_FILE))
+	$(call preflight,aws)
 	terraform -chdir=$(TERRAFORM_STATE_DIR) init -input=false
 	terraform -chdir=$(TERRAFORM_STATE_DIR) apply -var-file=$(abspath $(TERRAFORM_STATE_VAR_FILE))
 	terraform -chdir=$(TERRAFORM_STATE_DIR) output -raw backend_config
@@ -34,6 +35,7 @@ ecr-init: ## terraform init for the ECR repositories
 
 .PHONY: ecr-apply
 ecr-apply: ## Create the ECR repositories (shows the plan and asks first)
+	$(call preflight,aws)
 	$(call terraform_var_file,$(TERRAFORM_ECR_VAR_FILE))
 	$(MAKE) --no-print-directory ecr-init
 	terraform -chdir=$(TERRAFORM_ECR_DIR) apply -var-file=$(abspath $(TERRAFORM_ECR_VAR_FILE))
@@ -45,6 +47,7 @@ ecr-destroy: ## Delete the ECR repositories (fails on repositories holding image
 
 .PHONY: images-push
 images-push: ## Build multi-arch images and push them to ECR, tagged with the git revision
+	$(call preflight,aws)
 	$(TERRAFORM_ECR_DIR)/push-images.sh $(PUSH_IMAGES_ARGS)
 
 # With backend.tf (copied from backend.tf.example), init reads backend.hcl.
@@ -55,6 +58,7 @@ tf-init: ## terraform init for the ECS deployment (uses backend.hcl when backend
 .PHONY: tf-plan
 tf-plan: ## Plan the ECS deployment with its var-file into tfplan (runs tf-init first)
 	$(call terraform_var_file,$(TERRAFORM_ECS_VAR_FILE))
+	$(call preflight,aws)
 	$(MAKE) --no-print-directory tf-init
 	terraform -chdir=$(TERRAFORM_ECS_DIR) plan -input=false -var-file=$(abspath $(TERRAFORM_ECS_VAR_FILE)) -out=tfplan
 

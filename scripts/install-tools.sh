@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # install-tools.sh GROUP...: installs what a group of checks needs, once.
-#   rust        cargo-nextest (if missing) and DynamoDB Local
+#   rust        cargo-nextest (the pinned version; into .tools/cargo when the
+#               machine's differs) and DynamoDB Local
 #   lint        Debian's shellcheck
 #   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=SCRIPTDIR/../versions.env
+source "$root/versions.env"
 
 apt_install() {
   if [[ $(id -u) -eq 0 ]]; then
@@ -20,7 +23,12 @@ for group in "$@"; do
     rust)
       command -v cargo >/dev/null || { echo "cargo is missing: install Rust from https://rustup.rs" >&2; exit 1; }
       rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-      cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
+      # The Makefile puts .tools/cargo/bin first on PATH.
+      export PATH="$root/.tools/cargo/bin:$PATH"
+      if [[ $(cargo nextest --version 2>/dev/null | sed -n 's/^release: //p') != "$CARGO_NEXTEST_VERSION" ]]; then
+        echo "installing cargo-nextest $CARGO_NEXTEST_VERSION into .tools/cargo (a few minutes)" >&2
+        cargo install --quiet --locked --root "$root/.tools/cargo" cargo-nextest --version "$CARGO_NEXTEST_VERSION"
+      fi
       "$root/starter/apps/scripts/dynamodb-local.sh" dir >/dev/null
       ;;
     lint)

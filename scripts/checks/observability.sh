@@ -12,7 +12,9 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 
-yamllint_version=1.35.1
+# shellcheck source=SCRIPTDIR/../../versions.env
+source "$root/versions.env"
+yamllint_version=$YAMLLINT_VERSION
 tools="$root/.tools/observability"
 obs=deliverables/observability
 rules_dir=deliverables/deploy/kubernetes/charts/microservices/files/rules

@@ -5,11 +5,11 @@
 # as promised, and the roots apply and destroy against a moto server on
 # 127.0.0.1 (see "moto coverage" below). Never touches AWS.
 #
-# Needs terraform (>= 1.10) and the hashicorp/aws 5.100 provider in the
-# filesystem mirror /opt/tf-plugins (see TOOLS.md; TERRAFORM_PROVIDER_MIRROR
-# points elsewhere). Without the mirror only the checks that need no provider
-# run, and the output says so. checkov and moto are installed into
-# .tools/terraform on first use.
+# Needs terraform (>= 1.10) and the hashicorp/aws 5.100 provider: from the
+# public registry, or, on a machine that cannot reach it, from the filesystem
+# mirror TERRAFORM_PROVIDER_MIRROR names. Without either only the checks that
+# need no provider run, and the output says so. checkov and moto are installed
+# into .tools/terraform on first use.
 #
 # Ends with "N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
@@ -20,9 +20,11 @@ work=$tools/work
 deploy=deliverables/deploy
 ecs_root=$deploy/ecs-ec2/terraform
 roots=("$deploy/ecr" "$deploy/ecs-ec2/bootstrap-state" "$ecs_root")
-mirror=${TERRAFORM_PROVIDER_MIRROR:-/opt/tf-plugins}
-checkov_version=3.3.30
-moto_version=5.2.5
+mirror=${TERRAFORM_PROVIDER_MIRROR:-}
+# shellcheck source=SCRIPTDIR/../../versions.env
+source "$root/versions.env"
+checkov_version=$CHECKOV_VERSION
+moto_version=$MOTO_VERSION
 passed=0
 failed=0
 failures=()
@@ -70,12 +72,12 @@ venv() {
 
 mkdir -p "$tools"
 if ! command -v terraform >/dev/null; then
-  echo "FAIL terraform is not installed (TOOLS.md: Terraform 1.11 is on every machine of this project)"
+  echo "FAIL terraform is not installed: install Terraform $TERRAFORM_MIN_VERSION or later (make doctor says how)"
   echo "0 passed, 1 failed"
   exit 1
 fi
 provider=false
-if [[ -d $mirror/registry.terraform.io/hashicorp/aws ]]; then
+if [[ -n $mirror && -d $mirror/registry.terraform.io/hashicorp/aws ]]; then
   provider=true
   mkdir -p "$tools/plugin-cache"
   export TF_CLI_CONFIG_FILE=$tools/terraformrc
@@ -102,9 +104,9 @@ else
   printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "~> 5.100" }\n  }\n}\n' >"$probe/main.tf"
   if (cd "$probe" && timeout 120 terraform init -backend=false -input=false >/dev/null 2>&1); then
     provider=true
-    echo "NOTE no provider mirror at $mirror: the AWS provider comes from the public registry"
+    echo "NOTE the AWS provider comes from the public registry (no TERRAFORM_PROVIDER_MIRROR)"
   else
-    echo "NOTE no provider mirror at $mirror and no registry: validate, terraform test and the moto"
+    echo "NOTE no registry and no TERRAFORM_PROVIDER_MIRROR: validate, terraform test and the moto"
     echo "     apply/destroy are SKIPPED; only the checks that need no provider run (fmt, checkov, push-images.sh)."
   fi
   rm -rf "$probe"
@@ -296,7 +298,7 @@ if $provider; then
     moto_pid=
   fi
 else
-  echo "SKIP validate, terraform test, moto apply/destroy: no provider mirror at $mirror"
+  echo "SKIP validate, terraform test, moto apply/destroy: no AWS provider (registry unreachable, no TERRAFORM_PROVIDER_MIRROR)"
 fi
 
 echo

@@ -1,28 +1,57 @@
 #!/usr/bin/env bash
-# install-prometheus.sh: makes Debian's prometheus package (prometheus and
-# promtool, pinned) available under .tools/observability and prints its bin
-# directory, for PATH="$(install-prometheus.sh):$PATH".
+# install-prometheus.sh: makes the distribution's prometheus package
+# (prometheus and promtool) available under .tools/observability and prints
+# its bin directory, for PATH="$(install-prometheus.sh):$PATH".
+#
+# Whatever version the package lists offer today (Debian 12: 2.42, Ubuntu
+# 24.04: 2.45), as long as it is at least PROMETHEUS_MIN_VERSION (versions.env).
+# Never an exact distribution revision: `apt-get update` replaces those, and
+# another distribution never had them.
 #
 # The package is downloaded with apt and unpacked, not installed: installing
 # it would also start a system service listening on :9090. Both binaries
 # only need libc.
 set -euo pipefail
 
-version=2.42.0+ds-5+b6
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-dir="$root/.tools/observability/prometheus-$version"
+# shellcheck source=SCRIPTDIR/../../../versions.env
+source "$root/versions.env"
+dir="$root/.tools/observability/prometheus"
 
-if [[ ! -x "$dir/usr/bin/promtool" || ! -x "$dir/usr/bin/prometheus" ]]; then
+# upstream_version BINARY: "2.45.3" from "promtool, version 2.45.3+ds (branch: ...)".
+upstream_version() {
+  "$1" --version 2>&1 | sed -n 's/^[a-z]*, version \([0-9][0-9.]*\).*/\1/p' | head -n 1
+}
+
+# at_least A B: version A >= version B.
+at_least() { [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1) == "$2" ]]; }
+
+installed_is_usable() {
+  local version
+  [[ -x "$dir/usr/bin/prometheus" && -x "$dir/usr/bin/promtool" ]] || return 1
+  version=$(upstream_version "$dir/usr/bin/promtool")
+  [[ -n $version ]] && at_least "$version" "$PROMETHEUS_MIN_VERSION"
+}
+
+if ! installed_is_usable; then
   download=$(mktemp -d)
   trap 'rm -rf "$download"' EXIT
-  fetch() { (cd "$download" && apt-get download -q "prometheus=$version") >/dev/null 2>&1; }
-  if ! fetch; then
-    # A fresh machine has no package lists yet.
-    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq >/dev/null; else sudo apt-get update -qq >/dev/null; fi
-    fetch || { echo "cannot download Debian's prometheus $version (apt-cache policy prometheus shows what is available)" >&2; exit 1; }
-  fi
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  fetch() { (cd "$download" && apt-get download -q prometheus) >/dev/null 2>&1; }
+  # Current lists first: a machine's lists may be old or missing.
+  "${sudo[@]}" apt-get update -qq >/dev/null || echo "warning: apt-get update failed; using the package lists as they are" >&2
+  fetch || {
+    echo "cannot download the prometheus package (apt-cache policy prometheus shows what is available)" >&2
+    exit 1
+  }
   rm -rf "$dir"
   mkdir -p "$dir"
   dpkg-deb -x "$download"/prometheus_*.deb "$dir"
+  version=$(upstream_version "$dir/usr/bin/promtool")
+  at_least "${version:-0}" "$PROMETHEUS_MIN_VERSION" || {
+    echo "the distribution's prometheus is ${version:-of unknown version}; the checks need $PROMETHEUS_MIN_VERSION or later" >&2
+    exit 1
+  }
 fi
 echo "$dir/usr/bin"

@@ -109,9 +109,12 @@ curl -s -o /dev/null -w 'unmatched path: %{http_code}\n' --max-time 30 "$api/no-
 "$bin/orderctl" load --url "$api" --concurrency 4 --duration-seconds 6
 
 # The last requests must be in Prometheus and through the recording rules:
-# wait for a scrape and two rule evaluations after the load ended.
-sleep 3
+# wait for a scrape of both services after the load ended; live_queries.py
+# then waits for a rule evaluation after that scrape.
+load_ended=$(date +%s.%N)
+wait_for 60 "count(timestamp(up{job=~\"order-api|order-processor\"}) > $load_ended) == 2"
+scraped=$(date +%s.%N)
 
 phase "queries"
-python3 "$here/live_queries.py" --prometheus "$prometheus" --dashboards "$dashboards" \
+python3 "$here/live_queries.py" --prometheus "$prometheus" --dashboards "$dashboards" --evaluated-after "$scraped" \
   --var 'namespace=.*' --var 'job=(order-api|order-processor)'

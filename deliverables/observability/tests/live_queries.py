@@ -4,6 +4,7 @@ live Prometheus that scrapes the order system, and fails when one returns no
 data.
 
     live_queries.py --prometheus URL --dashboards DIR [--var NAME=VALUE]...
+                    [--rule-groups REGEX] [--evaluated-after EPOCH]
 
 For each query that does not need Kubernetes it checks that
   - the query itself returns at least one series with a number (not only NaN);
@@ -11,15 +12,20 @@ For each query that does not need Kubernetes it checks that
     "or 0 * …" fallback cannot hide a renamed metric, label or label value.
 Queries on series only Kubernetes has (cAdvisor, kube-state-metrics) are sent
 too, so Prometheus parses them, and listed as "syntax only".
-Rules: every rule group loaded, every rule evaluated without error, every
+Rules (those of the groups --rule-groups matches, default all): every rule group loaded, every rule evaluated without error, every
 recording rule has data, and the selectors of every rule match series.
-Standard library only.
+With --evaluated-after, it first waits (up to a minute) until every selected
+rule group has been evaluated after that time, so the last traffic is in the
+recorded series. Standard library only.
 """
 
 import argparse
 import json
 import math
+import re
 import sys
+import time
+from datetime import datetime
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -101,10 +107,10 @@ def check_query(prometheus, report, where, expr):
         report.ok(f"{where}: {len(result)} series")
 
 
-def check_rules(prometheus, report):
-    groups = prometheus.get("/api/v1/rules")["groups"]
+def check_rules(prometheus, report, group_pattern):
+    groups = [g for g in prometheus.get("/api/v1/rules")["groups"] if group_pattern.fullmatch(g["name"])]
     if not groups:
-        report.fail("Prometheus loaded no rule groups")
+        report.fail(f"Prometheus loaded no rule groups matching {group_pattern.pattern!r}")
     for group in groups:
         for rule in group["rules"]:
             name = rule.get("name")
@@ -124,6 +130,21 @@ def check_rules(prometheus, report):
                 # reads must exist.
                 if check_selectors(prometheus, report, where, expr):
                     report.ok(f"{where}: evaluated, its series exist")
+
+
+def wait_for_evaluation(prometheus, group_pattern, after, timeout=60.0):
+    """Polls the rules API until every selected group's last evaluation is later than `after`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        groups = [g for g in prometheus.get("/api/v1/rules")["groups"] if group_pattern.fullmatch(g["name"])]
+        behind = [g["name"] for g in groups
+                  if datetime.fromisoformat(g["lastEvaluation"]).timestamp() <= after]
+        if groups and not behind:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rule groups not evaluated after {after} within {timeout:.0f} s: "
+                               f"{', '.join(behind) or 'no group matches'}")
+        time.sleep(0.5)
 
 
 def check_variables(prometheus, report, directory, overrides):
@@ -148,6 +169,10 @@ def main():
     parser.add_argument("--dashboards", required=True)
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="value for a dashboard variable, as Grafana would substitute it")
+    parser.add_argument("--rule-groups", default=".*", metavar="REGEX",
+                        help="check only the rule groups whose name matches (default: all)")
+    parser.add_argument("--evaluated-after", type=float, metavar="EPOCH",
+                        help="first wait until those groups were evaluated after this Unix time")
     args = parser.parse_args()
     overrides = {}
     for item in args.var:
@@ -156,10 +181,16 @@ def main():
             parser.error(f"--var {item!r}: expected NAME=VALUE")
         overrides[name] = value
 
+    try:
+        group_pattern = re.compile(args.rule_groups)
+    except re.error as err:
+        parser.error(f"--rule-groups {args.rule_groups!r}: {err}")
     prometheus = Prometheus(args.prometheus)
     report = Report()
+    if args.evaluated_after is not None:
+        wait_for_evaluation(prometheus, group_pattern, args.evaluated_after)
     print("rules:")
-    check_rules(prometheus, report)
+    check_rules(prometheus, report, group_pattern)
     print("dashboard variables:")
     check_variables(prometheus, report, args.dashboards, overrides)
     print("dashboard queries:")

