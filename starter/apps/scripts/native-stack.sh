@@ -25,6 +25,17 @@ processor_port=${ORDER_PROCESSOR_PORT:-8002}
 
 pidfile() { echo "$run/$1.pid"; }
 
+# gone PID TENTHS: polls until PID has exited, for at most TENTHS tenths of a
+# second; fails if it is still there.
+gone() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$1" 2>/dev/null
+}
+
 running() {
   local file
   file=$(pidfile "$1")
@@ -42,11 +53,15 @@ stop() {
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
+    # The services drain for SHUTDOWN_DRAIN_SECONDS (5 s by default) first.
+    if ! gone "$pid" 100; then
+      kill -KILL "$pid" 2>/dev/null || true
+      if ! gone "$pid" 50; then
+        # Keep its pid file (`status` shows it); stop the others all the same.
+        echo "$name (pid $pid) is still running after SIGKILL" >&2
+        return 0
+      fi
+    fi
     echo "stopped $name (pid $pid)"
   fi
   rm -f "$file"

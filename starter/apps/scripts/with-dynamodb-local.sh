@@ -9,7 +9,28 @@ root=$(cd "$here/../../.." && pwd)
 mkdir -p "$root/.run/logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 pid=$("$here/dynamodb-local.sh" start "$port" "$root/.run/logs/dynamodb-test.log")
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+
+# running PID: the process exists and has not exited (a zombie has).
+running() {
+  local stat
+  kill -0 "$1" 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# DynamoDB Local is not a child of this shell (dynamodb-local.sh started it
+# and exited), so `wait` cannot wait for it: poll until it is gone, with a
+# deadline, and kill it for good if SIGTERM was not enough.
+stop_dynamodb() {
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    running "$pid" || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+trap stop_dynamodb EXIT
 "$here/wait-for-port.sh" "$port" 60
 export TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 "$@"

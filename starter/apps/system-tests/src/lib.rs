@@ -5,6 +5,8 @@
 //! or stop them).
 
 use std::{
+    fmt::Debug,
+    future::Future,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -92,6 +94,93 @@ pub async fn count_items(table: &str) -> i32 {
         .count()
 }
 
+// ---- waiting on what can be observed ----------------------------------------
+
+/// Polls `probe` until it answers `Ok`, and returns that value. If `within`
+/// passes first, the test fails naming `what` and the last `Err` seen (what
+/// the condition looked like instead). Tests never sleep for a fixed time
+/// and hope something has happened by then: they wait for it like this.
+pub async fn eventually<T, E, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    E: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let last = match probe().await {
+            Ok(value) => return value,
+            Err(last) => last,
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {within:?} for {what}; last seen: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An error with its causes (reqwest's own message leaves out why).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The value of one series on `base_url`'s `/metrics`, `series` written as
+/// Prometheus renders it (name and labels), e.g.
+/// `http_server_active_requests{http_request_method="POST"}`. `Err` says why
+/// there is no value (not rendered yet, scrape failed), for [`eventually`].
+pub async fn metric(http: &reqwest::Client, base_url: &str, series: &str) -> Result<f64, String> {
+    let response = http
+        .get(format!("{base_url}/metrics"))
+        .send()
+        .await
+        .map_err(|err| format!("scrape failed: {}", error_chain(&err)))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|err| format!("scrape unreadable: {}", error_chain(&err)))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .ok_or_else(|| format!("{series} is not rendered"))?
+        .trim()
+        .parse()
+        .map_err(|err| format!("{series}: {err}"))
+}
+
+/// Waits until `base_url` has exactly `count` requests of `method` in flight
+/// (its `http_server_active_requests` gauge).
+pub async fn wait_in_flight(
+    http: &reqwest::Client,
+    base_url: &str,
+    method: &str,
+    count: u32,
+    within: Duration,
+) {
+    let series = format!(
+        "{}{{http_request_method=\"{method}\"}}",
+        order_common::metrics::HTTP_SERVER_ACTIVE
+    );
+    eventually(
+        &format!("{count} {method} requests in flight at {base_url}"),
+        within,
+        || async {
+            match metric(http, base_url, &series).await {
+                Ok(value) if value == f64::from(count) => Ok(()),
+                Ok(value) => Err(format!("{series} {value}")),
+                Err(err) => Err(err),
+            }
+        },
+    )
+    .await
+}
+
 // ---- in-process services --------------------------------------------------
 
 /// A service running inside the test process.
@@ -170,6 +259,15 @@ pub async fn spawn_stack() -> Stack {
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// A client for polling (health, metrics): a probe that hangs is cut short
+/// and polled again rather than eating the whole deadline.
+pub fn probe_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
         .build()
         .expect("client builds")
 }
@@ -290,25 +388,35 @@ impl Process {
             command.env(key, value);
         }
         let child = command.spawn().expect("service starts");
-        let process = Process {
+        let mut process = Process {
             child,
             url: format!("http://127.0.0.1:{port}"),
             port,
         };
-        process.wait_ready().await;
+        process.wait_ready(Duration::from_secs(60)).await;
         process
     }
 
-    pub async fn wait_ready(&self) {
-        let http = http();
-        for _ in 0..300 {
-            let ready = http.get(format!("{}/health/ready", self.url)).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return;
+    /// Waits until `/health/ready` answers 200; fails at once if the process
+    /// exits instead (a bad setting, the port taken), else after `within`.
+    pub async fn wait_ready(&mut self, within: Duration) {
+        let http = probe_http();
+        let url = format!("{}/health/ready", self.url);
+        let child = &mut self.child;
+        eventually(&format!("{url} to answer 200"), within, || {
+            if let Some(status) = child.try_wait().expect("wait works") {
+                panic!("{url}: the service exited ({status}) instead of becoming ready");
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{} did not become ready", self.url);
+            let probe = http.get(&url).send();
+            async move {
+                match probe.await {
+                    Ok(response) if response.status().is_success() => Ok(()),
+                    Ok(response) => Err(format!("answered {}", response.status())),
+                    Err(err) => Err(error_chain(&err)),
+                }
+            }
+        })
+        .await
     }
 
     /// Sends a signal (by name, e.g. "KILL" or "TERM") with the `kill` command.

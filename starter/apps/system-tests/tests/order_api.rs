@@ -296,7 +296,18 @@ async fn orders_are_listed_per_customer_newest_first_with_pages() {
         )
         .await;
         ids.push(created.body["order_id"].as_str().unwrap().to_owned());
-        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        // Orders list by `created_at` (millisecond precision): the next one
+        // must be created at a later millisecond than this one.
+        let created_at = created.body["created_at"].as_str().unwrap().to_owned();
+        system_tests::eventually(
+            "the clock to pass the last order's created_at",
+            std::time::Duration::from_secs(5),
+            || async {
+                let now = order_common::time::now_rfc3339();
+                if now > created_at { Ok(()) } else { Err(now) }
+            },
+        )
+        .await;
     }
     post_json(
         &stack.http,

@@ -99,6 +99,21 @@ async fn orders_taken_while_the_processor_is_down_are_finished_later() {
     }
 }
 
+/// Sets `key` in a process environment, replacing any earlier value.
+fn set_env(env: &mut Vec<(&'static str, String)>, key: &'static str, value: &str) {
+    env.retain(|(k, _)| *k != key);
+    env.push((key, value.to_owned()));
+}
+
+/// A client for requests that are held up on purpose (a paused processor):
+/// its timeout must not be what ends them.
+fn patient_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client builds")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_gateway_mid_burst_loses_nothing() {
     let tables = fresh_tables().await;
@@ -106,25 +121,49 @@ async fn killing_the_gateway_mid_burst_loses_nothing() {
     set_product(&tables, "PROD001", 29, initial).await;
     let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
     let api_port = free_port();
-    let env = api_env(&tables, &processor.url);
+    let mut env = api_env(&tables, &processor.url);
+    // Requests held up by the paused processor must still be waiting on it
+    // when the gateway is killed, not answered 202 after a timeout.
+    set_env(&mut env, "PROCESSOR_TIMEOUT_MS", "60000");
     let api = Process::start("order-api", api_port, &env).await;
 
-    let http = system_tests::http();
-    let burst: Vec<_> = (0..80)
-        .map(|i| {
-            let request = http
-                .post(format!("{}/orders", api.url))
-                .header("idempotency-key", format!("burst-{i}"))
-                .json(
-                    &json!({"product_id": "PROD001", "quantity": 1 + i % 3, "customer_id": "C1"}),
-                );
-            tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()).ok() })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(40)).await;
-    api.signal("KILL");
+    let http = patient_http();
+    let order = |i: i64| {
+        let request = http
+            .post(format!("{}/orders", api.url))
+            .header("idempotency-key", format!("burst-{i}"))
+            .json(&json!({"product_id": "PROD001", "quantity": 1 + i % 3, "customer_id": "C1"}));
+        tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()).ok() })
+    };
+    // A burst of 80, killed with half of it answered and half of it in
+    // flight. The first half is answered while all is well...
+    let answered_half: Vec<_> = (0..40).map(&order).collect();
     let mut answered = 0;
-    for request in burst {
+    for request in answered_half {
+        let status = request.await.unwrap().expect("answered while all is well");
+        assert!(matches!(status, 201 | 202), "got {status}");
+        answered += 1;
+    }
+    // ...the second half is caught mid-flow: with the processor paused, each
+    // request is recorded as pending and then waits on it inside the gateway.
+    processor.signal("STOP");
+    let in_flight_half: Vec<_> = (40..80).map(&order).collect();
+    let probe = system_tests::probe_http();
+    system_tests::wait_in_flight(&probe, &api.url, "POST", 40, Duration::from_secs(30)).await;
+    system_tests::eventually(
+        "all 80 orders recorded",
+        Duration::from_secs(30),
+        || async {
+            match system_tests::count_items(&tables.orders).await {
+                80 => Ok(()),
+                n => Err(n),
+            }
+        },
+    )
+    .await;
+    api.signal("KILL");
+    processor.signal("CONT");
+    for request in in_flight_half {
         if let Some(status) = request.await.unwrap() {
             assert!(matches!(status, 201 | 202), "got {status}");
             answered += 1;
@@ -136,6 +175,7 @@ async fn killing_the_gateway_mid_burst_loses_nothing() {
     let _api = Process::start("order-api", api_port, &env).await;
     let orders = settled_orders(&tables.orders, Duration::from_secs(30)).await;
     assert!(orders.len() >= answered, "every answered order is recorded");
+    assert_eq!(orders.len(), 80, "every order the gateway recorded is kept");
     assert!(
         orders.iter().all(|(s, _)| s == "confirmed"),
         "plenty of stock: {orders:?}"
@@ -154,16 +194,27 @@ async fn killing_the_gateway_mid_burst_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_and_finishes_in_flight_requests() {
+    // Readiness is checked while the gateway drains, so the drain lasts far
+    // longer than that check can take, even on a busy machine.
+    const DRAIN: Duration = Duration::from_secs(10);
     let tables = fresh_tables().await;
     let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
     let mut env = api_env(&tables, &processor.url);
-    env.push(("SHUTDOWN_DRAIN_SECONDS", "1".into()));
-    // Every request must be decided in-flight (201), even on a busy machine.
-    env.retain(|(key, _)| *key != "PROCESSOR_TIMEOUT_MS");
-    env.push(("PROCESSOR_TIMEOUT_MS", "10000".into()));
+    set_env(
+        &mut env,
+        "SHUTDOWN_DRAIN_SECONDS",
+        &DRAIN.as_secs().to_string(),
+    );
+    set_env(&mut env, "SHUTDOWN_TIMEOUT_SECONDS", "60");
+    // Every request must be decided in flight (201): the processor is paused
+    // for the whole drain, and no attempt may time out meanwhile.
+    set_env(&mut env, "PROCESSOR_TIMEOUT_MS", "60000");
     let mut api = Process::start("order-api", free_port(), &env).await;
 
-    let http = system_tests::http();
+    // The 40 requests are provably in flight at SIGTERM: the processor is
+    // paused, so each waits on it inside the gateway until it resumes.
+    processor.signal("STOP");
+    let http = patient_http();
     let burst: Vec<_> = (0..40)
         .map(|i| {
             let request = http.post(format!("{}/orders", api.url)).json(
@@ -172,12 +223,63 @@ async fn sigterm_drains_and_finishes_in_flight_requests() {
             tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    api.signal("TERM");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let ready = system_tests::get(&http, &format!("{}/health/ready", api.url)).await;
-    assert_eq!(ready.status, 503, "not ready while draining");
+    let probe = system_tests::probe_http();
+    system_tests::wait_in_flight(&probe, &api.url, "POST", 40, Duration::from_secs(30)).await;
 
+    // Each readiness probe opens a new connection, as a load balancer's
+    // does: a 503 then also proves the listener still takes new ones.
+    let fresh_connections = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client builds");
+    let terminated = tokio::time::Instant::now();
+    api.signal("TERM");
+    let ready_url = format!("{}/health/ready", api.url);
+    let ready = system_tests::eventually(
+        "/health/ready to answer 503 while draining",
+        DRAIN / 2,
+        || async {
+            let answer = system_tests::answer(
+                fresh_connections
+                    .get(&ready_url)
+                    .send()
+                    .await
+                    .map_err(|err| system_tests::error_chain(&err))?,
+            )
+            .await;
+            if answer.status == 503 {
+                Ok(answer)
+            } else {
+                Err(format!("{} {}", answer.status, answer.body))
+            }
+        },
+    )
+    .await;
+    assert_eq!(ready.body["status"], "stopping", "not ready while draining");
+    assert!(
+        terminated.elapsed() < DRAIN,
+        "readiness was seen while draining"
+    );
+    // The drain ends with the listener closed; the requests are still waiting.
+    let address = format!("127.0.0.1:{}", api.port);
+    system_tests::eventually(
+        "the listener to close at the end of the drain",
+        DRAIN + Duration::from_secs(20),
+        || async {
+            match tokio::net::TcpStream::connect(&address).await {
+                Err(err) if err.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert!(
+        burst.iter().all(|request| !request.is_finished()),
+        "every request is still in flight after the drain"
+    );
+
+    processor.signal("CONT");
     let mut confirmed = 0;
     for request in burst {
         let status = request
@@ -188,7 +290,7 @@ async fn sigterm_drains_and_finishes_in_flight_requests() {
         confirmed += 1;
     }
     assert_eq!(
-        api.wait_exit(Duration::from_secs(10)).await,
+        api.wait_exit(Duration::from_secs(30)).await,
         Some(0),
         "clean exit"
     );
