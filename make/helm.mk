@@ -13,7 +13,7 @@ MINIKUBE ?= minikube
 HELM_CHART := deliverables/deploy/kubernetes/charts/microservices
 HELM_RELEASE ?= microservices
 HELM_NAMESPACE ?= orders
-# Extra arguments for helm install/template, e.g. HELM_ARGS='--set dynamodb.persistence.enabled=true'
+# Extra arguments for helm install/template, e.g. HELM_ARGS='--set dynamodb.persistence.enabled=false'
 HELM_ARGS ?=
 HELM_TIMEOUT ?= 10m
 # The app images are tagged with the chart's appVersion, which the chart uses as default tag.
@@ -65,7 +65,7 @@ monitoring-install: ## Install kube-prometheus-stack (pinned) into namespace mon
 	  --values $(HELM_MONITORING_VALUES) --wait --timeout $(HELM_TIMEOUT)
 
 .PHONY: helm-install
-helm-install: ## Install or upgrade the order system into namespace orders; waits for pods and the table-init Job
+helm-install: ## Install or upgrade the order system into namespace orders; waits until both services are ready
 	$(call preflight,kubernetes)
 	$(HELM) upgrade --install $(HELM_RELEASE) $(HELM_CHART) \
 	  --namespace $(HELM_NAMESPACE) --create-namespace \

@@ -2,7 +2,7 @@
 # The Helm chart's checks, with no cluster and no helm binary:
 #   1. tools      pinned Python tools, checkov and the CRD validator, into .tools/helm (once)
 #   2. chart      pytest: `helm lint --strict`, rendering with Helm's engine for every value set,
-#                 Kubernetes schemas (strict, 1.31/1.33/1.34), the Prometheus Operator CRD
+#                 Kubernetes schemas (strict, 1.31 to 1.35), the Prometheus Operator CRD
 #                 schemas, values.schema.json negatives, behaviour of every object, and the
 #                 rendered commands run against a real DynamoDB Local and the real binaries
 #   3. checkov    on the rendered manifests of every value set: zero unexplained findings
@@ -17,7 +17,16 @@ tools="$root/.tools/helm"
 venv="$tools/venv"
 checkov_venv="$tools/checkov"
 crd_validator="$tools/crd-validator"
-checkov_version=3.3.30
+# shellcheck source=SCRIPTDIR/../../versions.env
+source "$root/versions.env"
+# The chart checks' Python tools. helm-python-sdk is Helm's own Go engine (SDK v4) behind a C
+# ABI; render.py relies on the options of its native render call, so the version is exact.
+python_tools=(
+  "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
+  "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" # schemas of Kubernetes 1.25-1.37
+  "pytest==$PYTEST_VERSION"
+  "PyYAML==$PYYAML_VERSION"
+)
 # No __pycache__ folders in the work tree.
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -57,9 +66,9 @@ python_env() {
 
 install_tools() {
   mkdir -p "$tools"
-  python_env "$venv" "$(sha256sum "$tests/requirements.txt")" -r "$tests/requirements.txt"
+  python_env "$venv" "${python_tools[*]}" "${python_tools[@]}"
   # checkov pins its own dependency tree: its own venv, nothing else in it.
-  python_env "$checkov_venv" "checkov==$checkov_version" "checkov==$checkov_version"
+  python_env "$checkov_venv" "checkov==$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION"
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
   local lock
   lock=$(sha256sum "$tests/crd-validator/package-lock.json")

@@ -5,6 +5,8 @@ Run through scripts/checks/helm.sh, which installs the pinned tools first.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import shutil
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate.utils
 import pytest
 import yaml
 
@@ -25,9 +28,15 @@ VALUE_SETS = TESTS / "values"
 FIXTURE_FILES = TESTS / "fixtures" / "files"
 MONITORING_API = "monitoring.coreos.com/v1"
 NAMESPACE = "orders"
-# Kubernetes versions Minikube users run: 1.31 (oldest still in common use), 1.33 and 1.34
-# (the defaults of Minikube 1.36 and 1.37).
-KUBE_VERSIONS = ["1.31.0", "1.33.0", "1.34.0"]
+# Kubernetes versions Minikube users run: every minor release from 1.31 (the oldest still in
+# common use) to 1.35 (the newest). kubernetes-validate 1.37.0 has the schemas of 1.25-1.37.
+KUBE_VERSIONS = ["1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0"]
+
+# kubernetes-validate (pinned in versions.env) reads and parses a version's _definitions.json,
+# 1.3 MB, again for every object it validates. The files never change: parse each once.
+# validate() looks schema_contents up in its module at every call, so the cached one is used;
+# the schemas are only read. Five Kubernetes versions then take a fraction of what three did.
+kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
 # Every value set the suite renders: "defaults" plus one file per scenario in values/.
 VALUE_SET_NAMES = ["defaults"] + sorted(p.stem for p in VALUE_SETS.glob("*.yaml"))
@@ -81,16 +90,10 @@ class Release:
         return labels
 
 
-def render(
-    values: dict[str, Any] | None = None,
-    *,
-    chart: Path = CHART,
-    monitoring_api: bool = True,
-    revision: int = 1,
-) -> Release:
+def _render(values: dict[str, Any], chart: Path, monitoring_api: bool, revision: int) -> Release:
     manifests = helm_render.render(
         chart,
-        values or {},
+        values,
         namespace=NAMESPACE,
         api_versions=[MONITORING_API] if monitoring_api else None,
         revision=revision,
@@ -103,6 +106,26 @@ def render(
             continue
         objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
     return Release(objects, notes)
+
+
+@functools.cache
+def _render_chart(values_json: str, monitoring_api: bool, revision: int) -> Release:
+    return _render(json.loads(values_json), CHART, monitoring_api, revision)
+
+
+def render(
+    values: dict[str, Any] | None = None,
+    *,
+    chart: Path = CHART,
+    monitoring_api: bool = True,
+    revision: int = 1,
+) -> Release:
+    """The release as `helm install` would render it. The chart itself does not change during a
+    run, so each set of values is rendered once (a third of a second each) and every caller gets
+    its own copy; a copied chart (chart_with_files), which tests modify, is rendered every time."""
+    if chart != CHART:
+        return _render(values or {}, chart, monitoring_api, revision)
+    return copy.deepcopy(_render_chart(json.dumps(values or {}, sort_keys=True), monitoring_api, revision))
 
 
 def container_env(release: Release, workload: str) -> dict[str, str]:

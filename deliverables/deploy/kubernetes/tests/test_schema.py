@@ -42,6 +42,10 @@ BAD_VALUES: list[tuple[str, dict[str, Any], str]] = [
     ("label value not a string", {"metrics": {"serviceMonitor": {"labels": {"release": 1}}}}, "release"),
     ("empty dashboard label", {"metrics": {"dashboards": {"labels": {"grafana_dashboard": None}}}}, "labels"),
     ("no DNS peers", {"networkPolicy": {"dnsTo": []}}, "dnsTo"),
+    ("keeper interval zero", {"tableInit": {"watchSeconds": 0}}, "/tableInit/watchSeconds"),
+    ("keeper interval with a unit", {"tableInit": {"watchSeconds": "10s"}}, "/tableInit/watchSeconds"),
+    ("keeper interval over an hour", {"tableInit": {"watchSeconds": 3601}}, "/tableInit/watchSeconds"),
+    ("persistence as a string", {"dynamodb": {"persistence": {"enabled": "yes"}}}, "/dynamodb/persistence/enabled"),
 ]
 
 # Values the schema cannot judge alone: the chart checks them while rendering.

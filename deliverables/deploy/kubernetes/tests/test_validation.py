@@ -23,7 +23,7 @@ from conftest import (
 
 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)
-@pytest.mark.parametrize("kube_version", ["v1.31.0", "v1.34.0"])
+@pytest.mark.parametrize("kube_version", [f"v{v}" for v in KUBE_VERSIONS])
 def test_lint_strict(name: str, kube_version: str) -> None:
     assert helm_render.lint(CHART, value_set(name), kube_version) == []
 

@@ -1,5 +1,6 @@
 """What the rendered workloads do: discovery, configuration, probes, security, scaling,
-DynamoDB Local and its persistence, the table-init Job and the `helm test` pod."""
+DynamoDB Local and its persistence, the table keeper, the table-init Job and the `helm test`
+pod."""
 
 from __future__ import annotations
 
@@ -19,17 +20,18 @@ def test_default_objects(default_release: Release) -> None:
         [
             "ConfigMap/order-api",
             "ConfigMap/order-processor",
-            "ConfigMap/table-init",
+            "ConfigMap/table-keeper",
             "Deployment/dynamodb-local",
             "Deployment/order-api",
             "Deployment/order-processor",
-            "Job/table-init-1",
+            "Deployment/table-keeper",
             "NetworkPolicy/default-deny",
             "NetworkPolicy/dynamodb-local",
             "NetworkPolicy/order-api",
             "NetworkPolicy/order-processor",
             "NetworkPolicy/smoke-test",
-            "NetworkPolicy/table-init",
+            "NetworkPolicy/table-keeper",
+            "PersistentVolumeClaim/dynamodb-local",
             "Pod/smoke-test",
             "PrometheusRule/prometheus-rules",
             "Service/dynamodb-local",
@@ -37,7 +39,7 @@ def test_default_objects(default_release: Release) -> None:
             "Service/order-processor",
             "ServiceAccount/order-api",
             "ServiceAccount/order-processor",
-            "ServiceAccount/table-init",
+            "ServiceAccount/table-keeper",
             "ServiceMonitor/order-api",
             "ServiceMonitor/order-processor",
         ]
@@ -112,7 +114,7 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
     assert processor["INVENTORY_TABLE"] == "inventory"
     assert processor["RESERVATIONS_TABLE"] == "reservations"
     assert "ORDERS_TABLE" not in processor and "ORDER_PROCESSOR_URL" not in processor
-    table_init = container_env(default_release, "Job/table-init-1")
+    table_init = container_env(default_release, "Deployment/table-keeper")
     assert {k: table_init[k] for k in ("ORDERS_TABLE", "INVENTORY_TABLE", "RESERVATIONS_TABLE", "DYNAMODB_ENDPOINT")} == {
         "ORDERS_TABLE": "orders",
         "INVENTORY_TABLE": "inventory",
@@ -182,7 +184,7 @@ def test_images_default_to_the_app_version(default_release: Release) -> None:
         "Deployment/dynamodb-local": "amazon/dynamodb-local:3.3.0",
         "Deployment/order-api": f"order-api:{APP_VERSION}",
         "Deployment/order-processor": f"order-processor:{APP_VERSION}",
-        "Job/table-init-1": f"orderctl:{APP_VERSION}",
+        "Deployment/table-keeper": f"orderctl:{APP_VERSION}",
         "Pod/smoke-test": f"orderctl:{APP_VERSION}",
     }
     for _, spec in default_release.pod_specs():
@@ -195,7 +197,7 @@ def test_registry_and_tags_override() -> None:
     images = {w: s["containers"][0]["image"] for w, s in release.pod_specs()}
     assert images["Deployment/order-api"] == "registry.example:5000/shop/order-api:1.2.4"
     assert images["Deployment/order-processor"] == "registry.example:5000/shop/order-processor:1.2.3"
-    assert images["Job/table-init-1"] == "registry.example:5000/shop/orderctl:1.2.3"
+    assert images["Deployment/table-keeper"] == "registry.example:5000/shop/orderctl:1.2.3"
     assert images["Deployment/dynamodb-local"] == "amazon/dynamodb-local:3.3.0"
 
 
@@ -260,27 +262,38 @@ def test_replicas_spread_over_nodes_and_zones(default_release: Release) -> None:
     assert release.get("Deployment", "order-api")["spec"]["template"]["spec"]["topologySpreadConstraints"] == custom
 
 
-def test_dynamodb_local_in_memory_by_default(default_release: Release) -> None:
-    spec = default_release.get("Deployment", "dynamodb-local")["spec"]
+@pytest.mark.parametrize("name", ["defaults", "persistence"])
+def test_dynamodb_local_is_persistent_by_default(name: str) -> None:
+    release = render(value_set(name))
+    claim = release.get("PersistentVolumeClaim", "dynamodb-local")
+    assert "storageClassName" not in claim["spec"], "no class: the cluster default (Minikube: standard), never gp2"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == value_set(name).get("dynamodb", {}).get("persistence", {}).get("size", "1Gi")
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    deployment = release.get("Deployment", "dynamodb-local")["spec"]
+    # A rolling update would start the new pod beside the old one, waiting for ever for the
+    # ReadWriteOnce volume the old one holds.
+    assert deployment["replicas"] == 1 and deployment["strategy"] == {"type": "Recreate"}
+    pod = deployment["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["args"] == ["-jar", "DynamoDBLocal.jar", "-sharedDb", "-port", "8000", "-disableTelemetry", "-dbPath", "/home/dynamodblocal/data"]
+    assert {"name": "data", "mountPath": "/home/dynamodblocal/data"} in container["volumeMounts"]
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "dynamodb-local"}} in pod["volumes"]
+    # The image's user (uid 1000, non-root) must be able to write a volume created as root's.
+    context = pod["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (1000, 1000, 1000)
+    assert context["fsGroupChangePolicy"] == "OnRootMismatch"
+
+
+def test_dynamodb_local_in_memory_by_choice() -> None:
+    release = render(value_set("in-memory"))
+    spec = release.get("Deployment", "dynamodb-local")["spec"]
     container = spec["template"]["spec"]["containers"][0]
     assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}
     assert container["args"] == ["-jar", "DynamoDBLocal.jar", "-sharedDb", "-port", "8000", "-disableTelemetry", "-inMemory"]
-    assert default_release.all("PersistentVolumeClaim") == []
+    assert release.all("PersistentVolumeClaim") == []
     assert [v["name"] for v in spec["template"]["spec"]["volumes"]] == ["tmp"]
-
-
-def test_dynamodb_local_persistence() -> None:
-    release = render(value_set("persistence"))
-    claim = release.get("PersistentVolumeClaim", "dynamodb-local")
-    assert "storageClassName" not in claim["spec"], "no class: the cluster default (Minikube: standard), never gp2"
-    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
-    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    pod = release.get("Deployment", "dynamodb-local")["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    assert container["args"][-2:] == ["-dbPath", "/home/dynamodblocal/data"]
-    assert {"name": "data", "mountPath": "/home/dynamodblocal/data"} in container["volumeMounts"]
-    assert {"name": "data", "persistentVolumeClaim": {"claimName": "dynamodb-local"}} in pod["volumes"]
-    assert pod["securityContext"]["fsGroup"] == 1000, "the image's user must be able to write the volume"
+    assert release.has("Deployment", "table-keeper"), "in memory, the keeper is what brings the tables back"
 
 
 def test_dynamodb_local_existing_claim_and_storage_class() -> None:
@@ -319,20 +332,46 @@ def test_external_endpoint_and_pod_identity() -> None:
     assert release.get("ServiceAccount", "order-api")["metadata"]["annotations"] == role
 
 
+def test_table_keeper_runs_with_dynamodb_local(default_release: Release) -> None:
+    deployment = default_release.get("Deployment", "table-keeper")
+    assert "helm.sh/hook" not in (deployment["metadata"].get("annotations") or {})
+    spec = deployment["spec"]
+    assert spec["replicas"] == 1
+    pod = spec["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["args"] == ["ensure-tables", "--watch", "10"]
+    assert "initContainers" not in pod
+    assert pod["serviceAccountName"] == "table-keeper"
+    assert container["envFrom"] == [{"configMapRef": {"name": "table-keeper"}}]
+    assert container["resources"]["requests"]["memory"] == "16Mi"
+    assert not default_release.all("Job"), "with DynamoDB Local the keeper replaces the Job"
+    slower = render({"tableInit": {"watchSeconds": 30}}).get("Deployment", "table-keeper")
+    assert slower["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "30"
+    # A ConfigMap change (here: a table name) restarts the keeper, which reads it only at start.
+    renamed = render({"dynamodb": {"tables": {"inventory": "stock"}}}).get("Deployment", "table-keeper")
+    annotation = "checksum/config"
+    assert renamed["spec"]["template"]["metadata"]["annotations"][annotation] != spec["template"]["metadata"]["annotations"][annotation]
+    disabled = render({"tableInit": {"enabled": False}})
+    assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] in ("table-keeper", "table-init") for o in disabled.objects)
+
+
 def test_table_init_job() -> None:
-    release = render(revision=4)
+    external = value_set("external-dynamodb")
+    release = render(external, revision=4)
+    assert not release.has("Deployment", "table-keeper"), "an external DynamoDB keeps its tables"
     job = release.get("Job", "table-init-4")
     assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {}), "a release object, not a hook (see job.yaml)"
     spec = job["spec"]
     pod = spec["template"]["spec"]
     assert pod["restartPolicy"] == "OnFailure"
     assert spec["backoffLimit"] == 8 and spec["activeDeadlineSeconds"] == 900
-    assert "ttlSecondsAfterFinished" not in spec
+    assert spec["ttlSecondsAfterFinished"] == 3600
     assert [c["args"] for c in pod["initContainers"]] == [["create-tables"]]
     assert [c["args"] for c in pod["containers"]] == [["seed"]]
     assert pod["serviceAccountName"] == "table-init"
-    assert render({"tableInit": {"ttlSecondsAfterFinished": 0}}).get("Job", "table-init-1")["spec"]["ttlSecondsAfterFinished"] == 0
-    disabled = render({"tableInit": {"enabled": False}})
+    endpoint = {"dynamodb": {"enabled": False, "endpoint": "http://dynamodb.shared.svc:8000"}}
+    assert "ttlSecondsAfterFinished" not in render(endpoint).get("Job", "table-init-1")["spec"]
+    disabled = render({**external, "tableInit": {"enabled": False}})
     assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] == "table-init" for o in disabled.objects)
 
 
@@ -356,7 +395,9 @@ def test_name_prefix_renames_everything_consistently() -> None:
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.monitoring:4318"
     assert release.get("Service", "blue-order-api")["spec"]["ports"][0]["nodePort"] == 30080
     assert release.get("Pod", "blue-smoke-test")["spec"]["containers"][0]["args"][-1] == "http://blue-order-api:8000"
-    assert release.get("Job", "blue-table-init-1")["spec"]["ttlSecondsAfterFinished"] == 3600
+    assert release.get("Deployment", "blue-table-keeper")["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "30"
+    assert container_env(release, "Deployment/blue-table-keeper")["DYNAMODB_ENDPOINT"] == "http://blue-dynamodb-local:8000"
+    assert release.get("Deployment", "blue-dynamodb-local")["spec"]["template"]["spec"]["volumes"][-1] == {"name": "data", "persistentVolumeClaim": {"claimName": "blue-dynamodb-local"}}
 
 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)
@@ -373,9 +414,14 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     notes = default_release.notes
     assert "minikube service order-api -n orders --url" in notes
     assert "helm test microservices -n orders" in notes
-    assert "kubectl -n orders logs job/table-init-1 --all-containers" in notes
+    assert "kubectl -n orders logs deployment/table-keeper" in notes
+    assert "To start empty, uninstall, then: kubectl -n orders delete pvc dynamodb-local" in notes
+    assert "runs in memory: every restart empties it" in render(value_set("in-memory")).notes
     assert "port-forward service/kube-prometheus-stack-grafana 3000:80" in notes
     without_crds = render(monitoring_api=False).notes
     assert "NOT installed: this cluster has no monitoring.coreos.com/v1 API" in without_crds
     external: dict[str, Any] = value_set("external-dynamodb")
-    assert "DynamoDB: AWS, region eu-west-1" in render(external).notes
+    external_notes = render(external).notes
+    assert "DynamoDB: AWS, region eu-west-1" in external_notes
+    assert "kubectl -n orders logs job/table-init-1 --all-containers" in external_notes
+    assert "PersistentVolumeClaim" not in external_notes

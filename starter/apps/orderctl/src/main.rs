@@ -1,6 +1,8 @@
 //! `orderctl`: the operator's tool for the order system.
 //!
 //! - `create-tables`: creates the tables (idempotent) and waits until ACTIVE;
+//! - `ensure-tables`: creates missing tables and seeds an empty inventory
+//!   table; `--watch SECONDS` repeats that until stopped (see keeper.rs);
 //! - `seed`: writes the starter's inventory, never resetting existing stock
 //!   unless `--reset`;
 //! - `wait-ready`: waits until services answer `/health/ready`;
@@ -9,6 +11,7 @@
 //!
 //! Exit codes: 0 success, 1 a check or command failed, 2 bad usage.
 
+mod keeper;
 mod load;
 mod smoke;
 
@@ -40,6 +43,9 @@ enum Command {
         #[arg(long, default_value = "120", value_parser = clap::value_parser!(u64).range(1..=3600))]
         wait_seconds: u64,
     },
+    /// Create missing tables and seed the products into an empty inventory table; with
+    /// --watch, keep doing so (for a DynamoDB Local that may restart empty).
+    EnsureTables(keeper::EnsureArgs),
     /// Write the starter's products (PROD001, PROD002).
     Seed {
         /// Overwrite products that already exist (resets their stock).
@@ -89,6 +95,7 @@ async fn run(command: Command) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
+        Command::EnsureTables(args) => keeper::run(args).await,
         Command::Seed { reset } => {
             let client = connect(&DynamoConfig::from_env(&env)?).await?;
             let table = TableNames::from_env(&env)?.inventory;
@@ -145,5 +152,33 @@ async fn main() -> ExitCode {
             eprintln!("orderctl: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Parser, error::ErrorKind};
+
+    use super::Cli;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("orderctl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn ensure_tables_takes_a_watch_interval_in_range() {
+        assert!(parse(&["ensure-tables"]).is_ok());
+        assert!(parse(&["ensure-tables", "--watch", "1"]).is_ok());
+        assert!(parse(&["ensure-tables", "--watch", "3600"]).is_ok());
+        for bad in ["0", "3601", "-5", "10s", ""] {
+            let arg = format!("--watch={bad}");
+            let err = parse(&["ensure-tables", &arg]).err().expect(bad);
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}: {err}");
+            assert!(err.to_string().contains("--watch <SECONDS>"), "{err}");
+        }
+        let err = parse(&["ensure-tables", "--watch"])
+            .err()
+            .expect("no value");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue, "{err}");
     }
 }

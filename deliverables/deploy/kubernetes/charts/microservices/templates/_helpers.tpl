@@ -171,6 +171,26 @@ Checks the schema cannot express. Included by every template that depends on the
 {{- end }}
 
 {{/*
+The component that sets up the tables: `table-keeper` (a Deployment that keeps them, see
+table-init/deployment.yaml) when DynamoDB Local runs in the release, else `table-init` (a Job
+per revision). Names its ConfigMap, ServiceAccount and NetworkPolicy too.
+*/}}
+{{- define "microservices.tableInitComponent" -}}
+{{- if .Values.dynamodb.enabled }}table-keeper{{ else }}table-init{{ end }}
+{{- end }}
+
+{{/*
+The environment of orderctl's table setup, as ConfigMap data; the keeper Deployment hashes it
+into a pod annotation, so a change restarts the keeper.
+*/}}
+{{- define "microservices.tableInitConfig" -}}
+{{ include "microservices.dynamodbEnv" . }}
+ORDERS_TABLE: {{ .Values.dynamodb.tables.orders | quote }}
+INVENTORY_TABLE: {{ .Values.dynamodb.tables.inventory | quote }}
+RESERVATIONS_TABLE: {{ .Values.dynamodb.tables.reservations | quote }}
+{{- end }}
+
+{{/*
 Replicas that run at least once in steady state: what decides whether a PodDisruptionBudget
 makes sense. Takes a service's values.
 */}}
