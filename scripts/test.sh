@@ -2,6 +2,11 @@
 # `make test`: every check this repository has, in order, on a fresh machine.
 # Each check runs even if an earlier one failed; the summary at the end counts
 # them, and the exit code is non-zero if any failed.
+#
+#   scripts/test.sh [AREA...]   only these areas: rust (lint, tests, the native
+#                               smoke test, shellcheck, the benchmark's smoke
+#                               run) or one of scripts/checks/<area>.sh; the CI
+#                               workflow runs one job per area this way
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,19 +48,36 @@ shell_lint() {
   shellcheck -x "${scripts[@]}"
 }
 
-check "tools" scripts/install-tools.sh rust
-check "cargo fmt --check" cargo fmt --manifest-path "$apps/Cargo.toml" --all -- --check
-check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml" --workspace --all-targets --locked -- -D warnings
-check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
-check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
-check "shellcheck" shell_lint
-check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick
+rust_checks() {
+  check "tools" scripts/install-tools.sh rust
+  check "cargo fmt --check" cargo fmt --manifest-path "$apps/Cargo.toml" --all -- --check
+  check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml" --workspace --all-targets --locked -- -D warnings
+  check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
+  check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
+  check "shellcheck" shell_lint
+  check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick
+}
 
 # Each deploy target adds its checks as scripts/checks/<area>.sh: each prints
 # its own findings and exits non-zero if any check in it failed.
+areas=(rust)
 for area_checks in scripts/checks/*.sh; do
-  [[ -e "$area_checks" ]] || continue
-  check "$(basename "$area_checks" .sh)" "$area_checks"
+  areas+=("$(basename "$area_checks" .sh)")
+done
+selected=("$@")
+((${#selected[@]} > 0)) || selected=("${areas[@]}")
+for area in "${selected[@]}"; do
+  if [[ " ${areas[*]} " != *" $area "* ]]; then
+    echo "unknown area '$area': one of ${areas[*]}" >&2
+    exit 2
+  fi
+done
+for area in "${selected[@]}"; do
+  if [[ $area == rust ]]; then
+    rust_checks
+  else
+    check "$area" "scripts/checks/$area.sh"
+  fi
 done
 
 echo
