@@ -29,7 +29,7 @@ SKIP_DOCTOR ?=
 preflight = $(if $(filter 1,$(SKIP_DOCTOR)),@true,scripts/doctor.sh $(1))
 
 .PHONY: doctor
-doctor: ## Check the tools and versions each deploy path needs (native, compose, minikube, kubernetes, aws)
+doctor: ## Check the tools and versions each deploy path needs (native, compose, minikube, kubernetes, aws, images)
 	scripts/doctor.sh $(DOCTOR_TARGETS)
 
 # ---- local development (no Docker) ---------------------------------------

@@ -29,8 +29,9 @@ HELM_MONITORING_VERSION := $(KUBE_PROMETHEUS_STACK_VERSION)
 HELM_MONITORING_VALUES := deliverables/deploy/kubernetes/monitoring/values.yaml
 
 # A Minikube that fits Docker Desktop's default: the whole stack (both services, DynamoDB Local,
-# kube-prometheus-stack) requests about 2 GiB; 6 GiB leaves the rest to Kubernetes itself.
-# Smaller Docker: MINIKUBE_MEMORY=4g (the least the stack runs in). The Kubernetes version is
+# kube-prometheus-stack) requests 1.3 GiB and is limited to 3.8 GiB; 6 GiB leaves about 1.5 GiB
+# to Kubernetes itself (deliverables/deploy/kubernetes/tests/test_sizing.py keeps the sums).
+# Smaller Docker: MINIKUBE_MEMORY=4g still fits the requests, with less headroom. The Kubernetes version is
 # pinned (versions.env) to one the chart is validated against. Calico enforces the chart's
 # NetworkPolicies (the default CNI ignores them).
 MINIKUBE_CPUS ?= 4

@@ -47,7 +47,7 @@ ecr-destroy: ## Delete the ECR repositories (fails on repositories holding image
 
 .PHONY: images-push
 images-push: ## Build multi-arch images and push them to ECR, tagged with the git revision
-	$(call preflight,aws)
+	$(call preflight,aws images)
 	$(TERRAFORM_ECR_DIR)/push-images.sh $(PUSH_IMAGES_ARGS)
 
 # With backend.tf (copied from backend.tf.example), init reads backend.hcl.

@@ -8,8 +8,8 @@
 #   minikube    make minikube-start, minikube-images: minikube, and a Docker engine that
 #               can give the node MINIKUBE_MEMORY and MINIKUBE_CPUS
 #   kubernetes  make monitoring-install, helm-install, helm-test: kubectl, helm
-#   aws         make ecr-apply, images-push, tf-plan ...: Terraform, AWS CLI v2 with a
-#               working identity, docker buildx
+#   aws         make ecr-apply, tf-plan ...: Terraform, AWS CLI v2 with a working identity
+#   images      make images-push: a running Docker engine with buildx
 #
 # No TARGET: every target. Minimum versions come from versions.env; the minikube
 # check reads MINIKUBE_MEMORY and MINIKUBE_CPUS, which `make doctor` passes with
@@ -127,7 +127,7 @@ check_minikube() {
   if [[ ! $have =~ ^[0-9]+$ ]]; then
     problem "docker: cannot read how much memory it has (docker info --format '{{.MemTotal}}')"
   elif ((have / 1048576 < wanted)); then
-    problem "docker has $((have / 1048576)) MiB, MINIKUBE_MEMORY asks for $wanted MiB: give Docker more (Docker Desktop: Settings > Resources > Memory) or run 'make minikube-start MINIKUBE_MEMORY=$((have / 1048576 - 256))mb' (the stack needs about 4 GiB)"
+    problem "docker has $((have / 1048576)) MiB, MINIKUBE_MEMORY asks for $wanted MiB: give Docker more (Docker Desktop: Settings > Resources > Memory) or run 'make minikube-start MINIKUBE_MEMORY=$((have / 1048576 - 256))mb' (4 GiB is the least that leaves the stack some headroom)"
   else
     ok "docker memory $((have / 1048576)) MiB >= MINIKUBE_MEMORY $minikube_memory"
   fi
@@ -142,7 +142,7 @@ check_minikube() {
 }
 
 check_aws() {
-  echo "--- aws (make ecr-apply images-push tf-plan tf-apply)"
+  echo "--- aws (make ecr-apply tf-plan tf-apply)"
   need terraform "$TERRAFORM_MIN_VERSION" "install Terraform $TERRAFORM_MIN_VERSION+: https://developer.hashicorp.com/terraform/install" terraform version
   if need aws 2.0.0 "install AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" aws --version; then
     local identity
@@ -152,7 +152,12 @@ check_aws() {
       problem "aws: no working identity ($(head -n 1 <<<"$identity")): run 'aws configure sso' or 'aws configure', or set AWS_PROFILE"
     fi
   fi
-  if command -v docker >/dev/null && docker buildx version >/dev/null 2>&1; then
+}
+
+check_images() {
+  echo "--- images (make images-push)"
+  docker_engine || return 0
+  if docker buildx version >/dev/null 2>&1; then
     ok "docker buildx $(first_version "$(docker buildx version)")"
   else
     problem "docker buildx is missing (images-push builds with it): install Docker Desktop, or the docker-buildx-plugin package"
@@ -160,12 +165,12 @@ check_aws() {
 }
 
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(native compose minikube kubernetes aws)
+((${#targets[@]} > 0)) || targets=(native compose minikube kubernetes aws images)
 for target in "${targets[@]}"; do
   case "$target" in
-    native | compose | minikube | kubernetes | aws) "check_$target" ;;
+    native | compose | minikube | kubernetes | aws | images) "check_$target" ;;
     *)
-      echo "unknown target '$target': use native, compose, minikube, kubernetes or aws" >&2
+      echo "unknown target '$target': use native, compose, minikube, kubernetes, aws or images" >&2
       exit 2
       ;;
   esac
