@@ -2,6 +2,19 @@
 //! order durably before anything else happens, asks the processor to reserve
 //! stock, and finishes in the background whatever it could not finish in the
 //! request.
+//!
+//! Where things live:
+//! - [`routes`]: the HTTP interface (routes, request parsing, answers);
+//! - [`orders`]: the order flow (record pending, ask the processor, record the
+//!   decision; cancellation);
+//! - [`store`]: the orders table, every change a conditional write;
+//! - [`processor`]: calls to the order processor (timeouts, retries, outcomes);
+//! - [`srv`]: finding the processor through DNS SRV records (ECS Cloud Map);
+//! - [`reconciler`]: the background task that finishes pending orders;
+//! - [`config`]: the gateway's environment variables.
+//!
+//! What both services share (configuration reading, DynamoDB client, problem
+//! answers, metrics, health, shutdown) is in `order_common`.
 
 pub mod config;
 pub mod orders;

@@ -1,5 +1,13 @@
 //! Order Processor: reserves stock for orders, exactly once, and manages the
 //! inventory. Internal: only order-api (and operators) call it.
+//!
+//! Where things live:
+//! - [`routes`]: the HTTP interface (process, release, inventory);
+//! - [`store`]: products and reservations, the reservation transaction that
+//!   takes stock and records the decision at once;
+//! - `prices`: the last price seen per product, checked inside that
+//!   transaction so an order costs one DynamoDB call;
+//! - [`config`]: the processor's environment variables.
 
 pub mod config;
 mod prices;
