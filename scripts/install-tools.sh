@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-tools.sh GROUP...: installs what a group of checks needs, once.
-#   rust        cargo-nextest (the pinned version; into .tools/cargo when the
-#               machine's differs) and DynamoDB Local
+#   rust        cargo-nextest and cargo-deny (the pinned versions; into
+#               .tools/cargo when the machine's differ) and DynamoDB Local
 #   lint        Debian's shellcheck
 #   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
 set -euo pipefail
@@ -28,6 +28,10 @@ for group in "$@"; do
       if [[ $(cargo nextest --version 2>/dev/null | sed -n 's/^release: //p') != "$CARGO_NEXTEST_VERSION" ]]; then
         echo "installing cargo-nextest $CARGO_NEXTEST_VERSION into .tools/cargo (a few minutes)" >&2
         cargo install --quiet --locked --root "$root/.tools/cargo" cargo-nextest --version "$CARGO_NEXTEST_VERSION"
+      fi
+      if [[ $(cargo deny --version 2>/dev/null) != "cargo-deny $CARGO_DENY_VERSION" ]]; then
+        echo "installing cargo-deny $CARGO_DENY_VERSION into .tools/cargo (a few minutes)" >&2
+        cargo install --quiet --locked --root "$root/.tools/cargo" cargo-deny --version "$CARGO_DENY_VERSION"
       fi
       "$root/starter/apps/scripts/dynamodb-local.sh" dir >/dev/null
       ;;

@@ -48,6 +48,18 @@ shell_lint() {
   shellcheck -x "${scripts[@]}"
 }
 
+# cargo deny: licences, bans and sources always; advisories too where the
+# RustSec database (on GitHub) can be fetched.
+supply_chain() {
+  local deny=(cargo deny --manifest-path "$apps/Cargo.toml" --locked)
+  if timeout 60 "${deny[@]}" fetch >/dev/null 2>&1; then
+    "${deny[@]}" check
+  else
+    echo "NOTE the RustSec advisory database cannot be fetched here: advisories not checked"
+    "${deny[@]}" check licenses bans sources
+  fi
+}
+
 rust_checks() {
   check "tools" scripts/install-tools.sh rust
   check "cargo fmt --check" cargo fmt --manifest-path "$apps/Cargo.toml" --all -- --check
@@ -55,6 +67,7 @@ rust_checks() {
   check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
   check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
   check "shellcheck" shell_lint
+  check "cargo deny (starter/apps/deny.toml)" supply_chain
   check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick
 }
 
