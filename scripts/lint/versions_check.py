@@ -83,7 +83,7 @@ def where_files(cell):
         if re.fullmatch(r"[A-Z][A-Z0-9_]+", token):
             keys.append(token)
         elif "*" in token:
-            matched = [path for path in tracked(token)]
+            matched = tracked(token)
             if not matched:
                 problem(f"VERSIONS.md: `{token}` matches no tracked file")
             files.extend(matched)

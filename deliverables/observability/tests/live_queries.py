@@ -107,8 +107,13 @@ def check_query(prometheus, report, where, expr):
         report.ok(f"{where}: {len(result)} series")
 
 
+def rule_groups(prometheus, group_pattern):
+    """The loaded rule groups whose name matches."""
+    return [g for g in prometheus.get("/api/v1/rules")["groups"] if group_pattern.fullmatch(g["name"])]
+
+
 def check_rules(prometheus, report, group_pattern):
-    groups = [g for g in prometheus.get("/api/v1/rules")["groups"] if group_pattern.fullmatch(g["name"])]
+    groups = rule_groups(prometheus, group_pattern)
     if not groups:
         report.fail(f"Prometheus loaded no rule groups matching {group_pattern.pattern!r}")
     for group in groups:
@@ -136,7 +141,7 @@ def wait_for_evaluation(prometheus, group_pattern, after, timeout=60.0):
     """Polls the rules API until every selected group's last evaluation is later than `after`."""
     deadline = time.monotonic() + timeout
     while True:
-        groups = [g for g in prometheus.get("/api/v1/rules")["groups"] if group_pattern.fullmatch(g["name"])]
+        groups = rule_groups(prometheus, group_pattern)
         behind = [g["name"] for g in groups
                   if datetime.fromisoformat(g["lastEvaluation"]).timestamp() <= after]
         if groups and not behind:
