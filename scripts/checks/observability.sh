@@ -9,39 +9,13 @@
 # OBSERVABILITY_SKIP_LIVE=1 skips the live check (it takes about a minute).
 set -uo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "$0")/../lib.sh"
 cd "$root" || exit 1
-
-# shellcheck source=SCRIPTDIR/../../versions.env
-source "$root/versions.env"
-yamllint_version=$YAMLLINT_VERSION
 tools="$root/.tools/observability"
 obs=deliverables/observability
 rules_dir=deliverables/deploy/kubernetes/charts/microservices/files/rules
 dashboards_dir=deliverables/deploy/kubernetes/charts/microservices/files/dashboards
-
-passed=0
-failed=0
-failures=()
-check() {
-  local name=$1
-  shift
-  echo "--> $name"
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAILED: $name"
-  fi
-}
-
-apt_install() {
-  local sudo=()
-  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
-    { "${sudo[@]}" apt-get update -qq >/dev/null && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
 
 install_prometheus() {
   local bin
@@ -51,13 +25,7 @@ install_prometheus() {
 }
 
 install_yamllint() {
-  if [[ ! -x "$tools/venv/bin/yamllint" ]] || [[ $("$tools/venv/bin/yamllint" --version) != "yamllint $yamllint_version" ]]; then
-    rm -rf "$tools/venv"
-    # Debian ships venv support separately (python3-venv).
-    python3 -m venv "$tools/venv" 2>/dev/null ||
-      { apt_install python3-venv && python3 -m venv "$tools/venv"; } || return 1
-    "$tools/venv/bin/pip" install -q --disable-pip-version-check "yamllint==$yamllint_version" || return 1
-  fi
+  python_venv "$tools/venv" "yamllint==$YAMLLINT_VERSION" || return 1
   "$tools/venv/bin/yamllint" --version
 }
 
@@ -90,7 +58,7 @@ dashboard_syntax() {
 }
 
 check "tools: prometheus and promtool (Debian package)" install_prometheus
-check "tools: yamllint $yamllint_version" install_yamllint
+check "tools: yamllint $YAMLLINT_VERSION" install_yamllint
 check "yamllint: rules, Prometheus and Grafana configuration, tests" yaml_lint
 check "promtool check rules" promtool check rules "$rules_dir"/*.yaml
 check "promtool test rules (every alert fires and stays silent)" promtool test rules "$obs"/tests/*.test.yaml
@@ -102,14 +70,9 @@ check "dashboards: every query parses (promtool)" dashboard_syntax
 check "alerts: severity, summary, description; a runbook section per alert" \
   "$tools/venv/bin/python" "$obs/tests/check_runbook.py" "$rules_dir" "$obs/runbook.md"
 if [[ "${OBSERVABILITY_SKIP_LIVE:-0}" == 1 ]]; then
-  echo "--> live check skipped (OBSERVABILITY_SKIP_LIVE=1)"
+  echo "==> live check skipped (OBSERVABILITY_SKIP_LIVE=1)"
 else
   check "live: every dashboard query and rule has data from the running services" "$obs/tests/live-check.sh"
 fi
 
-echo
-if ((failed > 0)); then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

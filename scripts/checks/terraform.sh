@@ -11,71 +11,24 @@
 # need no provider run, and the output says so. checkov and moto are installed
 # into .tools/terraform on first use.
 #
-# Ends with "N passed, N failed"; exits 1 if any check failed.
+# Each check's output is shown only when it fails (lib.sh: quietly). Ends with
+# "N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 tools=$root/.tools/terraform
 work=$tools/work
 deploy=deliverables/deploy
 ecs_root=$deploy/ecs-ec2/terraform
 roots=("$deploy/ecr" "$deploy/ecs-ec2/bootstrap-state" "$ecs_root")
 mirror=${TERRAFORM_PROVIDER_MIRROR:-}
-# shellcheck source=SCRIPTDIR/../../versions.env
-source "$root/versions.env"
-checkov_version=$CHECKOV_VERSION
-moto_version=$MOTO_VERSION
-passed=0
-failed=0
-failures=()
-
-# check NAME COMMAND...: runs a check, its output kept in a log shown on failure.
-check() {
-  local name=$1 log
-  shift
-  log=$(mktemp)
-  local started=$SECONDS
-  if "$@" >"$log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name ($((SECONDS - started)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAIL $name ($((SECONDS - started)) s)"
-    sed 's/^/     | /' "$log" | tail -n 60
-  fi
-  rm -f "$log"
-}
-
-apt_install() {
-  if [[ $(id -u) -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
-      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-  else
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  fi
-}
-
-# venv DIR PACKAGE...: a virtualenv with pinned packages, created once.
-venv() {
-  local dir=$1 stamp
-  shift
-  stamp="$dir/.installed-$(echo "$*" | tr ' /' '__')"
-  [[ -f $stamp ]] && return 0
-  rm -rf "$dir"
-  python3 -m venv "$dir" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$dir"; } || return 1
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" || return 1
-  touch "$stamp"
-}
 
 # ---- tools ------------------------------------------------------------------
 
 mkdir -p "$tools"
-if ! command -v terraform >/dev/null; then
-  echo "FAIL terraform is not installed: install Terraform $TERRAFORM_MIN_VERSION or later (make doctor says how)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+command -v terraform >/dev/null ||
+  abort "terraform is not installed: install Terraform $TERRAFORM_MIN_VERSION or later (make doctor says how)"
 provider=false
 if [[ -n $mirror && -d $mirror/registry.terraform.io/hashicorp/aws ]]; then
   provider=true
@@ -118,13 +71,13 @@ echo "terraform: $(terraform version | head -n 1)"
 
 # ---- formatting and static analysis (no provider needed) ---------------------
 
-check "terraform fmt -check ($deploy)" terraform fmt -check -recursive -diff "$deploy"
+check "terraform fmt -check ($deploy)" quietly terraform fmt -check -recursive -diff "$deploy"
 
 run_checkov() {
-  venv "$tools/checkov" "checkov==$checkov_version" || return 1
+  python_venv "$tools/checkov" "checkov==$CHECKOV_VERSION" || return 1
   "$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework terraform -d "$deploy"
 }
-check "checkov $checkov_version: no failed check" run_checkov
+check "checkov $CHECKOV_VERSION: no failed check" quietly run_checkov
 
 # A skip without a reason is a silenced finding: each must say why.
 skips_are_justified() {
@@ -133,7 +86,7 @@ skips_are_justified() {
   [[ -z $bad ]] || { echo "checkov skips without a reason:"; echo "$bad"; return 1; }
   echo "$(grep -rc --include='*.tf' 'checkov:skip=' "$deploy" | awk -F: '{n += $2} END {print n}') skips, each with its reason"
 }
-check "every checkov skip is justified inline" skips_are_justified
+check "every checkov skip is justified inline" quietly skips_are_justified
 
 # ---- push-images.sh, in a throw-away repository -------------------------------
 
@@ -174,7 +127,7 @@ push_images_behaves() (
   [[ $status -ne 0 && $out == *"ARG BINARY"* ]] || { echo "a Dockerfile without ARG BINARY was not refused: $out"; return 1; }
   echo "tags :$sha from any directory, multi-arch, refuses dirty trees, bad registries and a foreign Dockerfile"
 )
-check "push-images.sh: git-revision tags, never latest, dirty refused" push_images_behaves
+check "push-images.sh: git-revision tags, never latest, dirty refused" quietly push_images_behaves
 
 # The real Dockerfile must keep the contract push-images.sh relies on.
 dockerfile_contract() {
@@ -183,7 +136,7 @@ dockerfile_contract() {
   grep -Eq '^ARG BINARY(=|$)' "$dockerfile" || { echo "$dockerfile lost ARG BINARY"; return 1; }
   grep -Eiq '^FROM .+ AS runtime$' "$dockerfile" || { echo "$dockerfile lost its runtime stage"; return 1; }
 }
-check "starter/apps/Dockerfile: ARG BINARY and a runtime stage" dockerfile_contract
+check "starter/apps/Dockerfile: ARG BINARY and a runtime stage" quietly dockerfile_contract
 
 # ---- validate and terraform test (mocked provider) ---------------------------
 
@@ -200,17 +153,17 @@ prepare_workspace() {
 if $provider; then
   prepare_workspace
   for module_root in "${roots[@]}"; do
-    check "init + validate $module_root" bash -c "cd '$work/$module_root' && terraform init -backend=false -input=false >/dev/null && terraform validate -no-color"
+    check "init + validate $module_root" quietly bash -c "cd '$work/$module_root' && terraform init -backend=false -input=false >/dev/null && terraform validate -no-color"
   done
   for module_root in "${roots[@]}"; do
     # terraform test's own summary is "Success! N passed, 0 failed."
-    check "terraform test $module_root" bash -c "cd '$work/$module_root' && terraform test -no-color | grep -vE '^  run .*\\.\\.\\. pass$'"
+    check "terraform test $module_root" quietly bash -c "cd '$work/$module_root' && terraform test -no-color | grep -vE '^  run .*\\.\\.\\. pass$'"
   done
 fi
 
 # ---- apply + destroy against moto --------------------------------------------
 
-# moto coverage (moto $moto_version with the AWS provider 5.100):
+# moto coverage (moto $MOTO_VERSION with the AWS provider 5.100):
 #   ECR root, bootstrap-state root: everything.
 #   ECS root: everything except the service auto scaling target and policy
 #     (moto's Application Auto Scaling lacks ListTagsForResource, which the
@@ -226,8 +179,8 @@ moto_region=us-east-1
 images="{order_api=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-api:3f2c1e9a7b4d\",order_processor=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d\"}"
 
 start_moto() {
-  venv "$tools/moto" "moto[server]==$moto_version" || return 1
-  moto_port=$("$tools/moto/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python_venv "$tools/moto" "moto[server]==$MOTO_VERSION" || return 1
+  moto_port=$(free_port)
   moto_endpoint=http://127.0.0.1:$moto_port
   "$tools/moto/bin/python" "$root/$ecs_root/tests/moto/moto_server.py" "$moto_port" >"$tools/moto.log" 2>&1 &
   moto_pid=$!
@@ -237,7 +190,7 @@ start_moto() {
     kill -0 "$moto_pid" 2>/dev/null || { cat "$tools/moto.log"; return 1; }
     sleep 0.2
   done
-  echo "moto $moto_version on $moto_endpoint"
+  echo "moto $MOTO_VERSION on $moto_endpoint"
 }
 
 # tf LOG ARGS...: runs terraform, its output in LOG; shows the end of it on failure.
@@ -289,11 +242,11 @@ moto_simple() ( # ROOT: full apply and destroy
 
 if $provider; then
   moto_pid=
-  if check "moto server" start_moto; then
+  if check "moto server" quietly start_moto; then
     trap '[[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null' EXIT
-    check "moto: $deploy/ecr apply + destroy" moto_simple "$deploy/ecr"
-    check "moto: $deploy/ecs-ec2/bootstrap-state apply + destroy" moto_simple "$deploy/ecs-ec2/bootstrap-state"
-    check "moto: $ecs_root apply (all but service auto scaling) + verify + destroy" moto_ecs
+    check "moto: $deploy/ecr apply + destroy" quietly moto_simple "$deploy/ecr"
+    check "moto: $deploy/ecs-ec2/bootstrap-state apply + destroy" quietly moto_simple "$deploy/ecs-ec2/bootstrap-state"
+    check "moto: $ecs_root apply (all but service auto scaling) + verify + destroy" quietly moto_ecs
     kill "$moto_pid" 2>/dev/null
     moto_pid=
   fi
@@ -301,9 +254,4 @@ else
   echo "SKIP validate, terraform test, moto apply/destroy: no AWS provider (registry unreachable, no TERRAFORM_PROVIDER_MIRROR)"
 fi
 
-echo
-if ((failed > 0)); then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

