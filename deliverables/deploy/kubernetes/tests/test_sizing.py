@@ -142,25 +142,24 @@ def test_every_replica_counts() -> None:
     assert _pod_memory(init, "requests") == 64 * MIB, "a larger init container sets the pod's request"
 
 
-@pytest.mark.parametrize("name", VALUE_SET_NAMES)
-def test_memory_requests_fit_a_6_gib_minikube(name: str) -> None:
-    chart = chart_memory(render(value_set(name)), "requests")
-    stack = monitoring_memory("requests")
+def _assert_fits(release: Release, kind: str, budget: int) -> None:
+    """The chart's and kube-prometheus-stack's memory KIND (requests or limits) within budget."""
+    chart = chart_memory(release, kind)
+    stack = monitoring_memory(kind)
     total = sum(chart.values()) + sum(stack.values())
-    assert total <= REQUESTS_BUDGET, (
-        f"memory requests {total / MIB:.0f} MiB exceed the {REQUESTS_BUDGET / MIB:.0f} MiB budget:\n"
+    assert total <= budget, (
+        f"memory {kind} {total / MIB:.0f} MiB exceed the {budget / MIB:.0f} MiB budget:\n"
         f"order system:\n{_report(chart)}\nkube-prometheus-stack:\n{_report(stack)}"
     )
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_memory_requests_fit_a_6_gib_minikube(name: str) -> None:
+    _assert_fits(render(value_set(name)), "requests", REQUESTS_BUDGET)
 
 
 def test_memory_limits_fit_a_6_gib_minikube_beside_kubernetes(default_release: Release) -> None:
-    chart = chart_memory(default_release, "limits")
-    stack = monitoring_memory("limits")
-    total = sum(chart.values()) + sum(stack.values())
-    assert total <= LIMITS_BUDGET, (
-        f"memory limits {total / MIB:.0f} MiB exceed the {LIMITS_BUDGET / MIB:.0f} MiB budget:\n"
-        f"order system:\n{_report(chart)}\nkube-prometheus-stack:\n{_report(stack)}"
-    )
+    _assert_fits(default_release, "limits", LIMITS_BUDGET)
 
 
 def test_the_stated_sums_are_the_real_ones(default_release: Release) -> None:
