@@ -7,27 +7,17 @@
 
 use std::time::{Duration, Instant};
 
-use order_common::{http::RequestContext, metrics::HTTP_CLIENT_DURATION, retry::full_jitter};
+use order_common::{
+    contract::{Decision, ProcessRequest, ReleaseRequest},
+    http::RequestContext,
+    metrics::HTTP_CLIENT_DURATION,
+    retry::full_jitter,
+};
 use reqwest::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::{config::ProcessorTarget, srv::SrvDiscovery};
-
-/// The processor's decision on an order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Confirmed {
-        total_price: i64,
-        processed_at: String,
-    },
-    Insufficient {
-        available: i64,
-    },
-    UnknownProduct,
-    /// The order was cancelled before it was processed.
-    Cancelled,
-}
 
 /// Why no decision came back.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +36,6 @@ pub struct ProcessorClient {
 enum Target {
     Url(String),
     Srv(SrvDiscovery),
-}
-
-#[derive(Deserialize)]
-struct Confirmation {
-    total_price: i64,
-    processed_at: String,
 }
 
 impl ProcessorClient {
@@ -91,38 +75,10 @@ impl ProcessorClient {
     pub async fn process(
         &self,
         context: &RequestContext,
-        order_id: &str,
-        product_id: &str,
-        quantity: i64,
-        customer_id: &str,
+        request: &ProcessRequest,
     ) -> Result<Decision, Unavailable> {
-        let body = json!({
-            "order_id": order_id,
-            "product_id": product_id,
-            "quantity": quantity,
-            "customer_id": customer_id,
-        });
-        let (status, answer) = self.call(context, "/process-order", &body).await?;
-        match status {
-            StatusCode::OK => {
-                let confirmation: Confirmation = serde_json::from_value(answer)
-                    .map_err(|err| Unavailable(format!("unexpected confirmation: {err}")))?;
-                Ok(Decision::Confirmed {
-                    total_price: confirmation.total_price,
-                    processed_at: confirmation.processed_at,
-                })
-            }
-            _ => match problem_kind(&answer) {
-                "insufficient-stock" => Ok(Decision::Insufficient {
-                    available: answer["available"].as_i64().unwrap_or(0),
-                }),
-                "unknown-product" => Ok(Decision::UnknownProduct),
-                "order-released" => Ok(Decision::Cancelled),
-                other => Err(Unavailable(format!(
-                    "processor answered {status} ({other})"
-                ))),
-            },
-        }
+        let (status, answer) = self.call(context, "/process-order", request).await?;
+        Decision::from_answer(status, answer).map_err(Unavailable)
     }
 
     /// Asks the processor to give back what an order holds.
@@ -131,15 +87,16 @@ impl ProcessorClient {
         context: &RequestContext,
         order_id: &str,
     ) -> Result<(), Unavailable> {
-        let (status, answer) = self
-            .call(context, "/release", &json!({ "order_id": order_id }))
-            .await?;
+        let request = ReleaseRequest {
+            order_id: order_id.to_owned(),
+        };
+        let (status, answer) = self.call(context, "/release", &request).await?;
         if status == StatusCode::OK {
             Ok(())
         } else {
             Err(Unavailable(format!(
                 "release answered {status} ({})",
-                problem_kind(&answer)
+                answer["type"]
             )))
         }
     }
@@ -150,7 +107,7 @@ impl ProcessorClient {
         &self,
         context: &RequestContext,
         route: &'static str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Result<(StatusCode, Value), Unavailable> {
         let started = Instant::now();
         let result = self.call_with_retries(context, route, body).await;
@@ -163,7 +120,7 @@ impl ProcessorClient {
         &self,
         context: &RequestContext,
         route: &'static str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Result<(StatusCode, Value), Unavailable> {
         let mut last_error = String::new();
         for attempt in 0..self.attempts {
@@ -241,12 +198,4 @@ impl ProcessorClient {
             Err(err) => Err(format!("{base}: {err}")),
         }
     }
-}
-
-/// The last segment of a problem's `type`, such as `insufficient-stock`.
-fn problem_kind(answer: &Value) -> &str {
-    answer["type"]
-        .as_str()
-        .and_then(|t| t.strip_prefix(order_common::problem::TYPE_PREFIX))
-        .unwrap_or("unexpected")
 }

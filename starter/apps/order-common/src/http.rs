@@ -9,7 +9,7 @@ use std::{
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request},
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderName, HeaderValue, header},
     middleware::{self, Next},
     response::Response,
     routing::get,
@@ -18,7 +18,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use tracing::Instrument;
 
-use crate::{metrics as names, problem::Problem, validate::MAX_BODY_BYTES};
+use crate::{contract::ProblemKind, metrics as names, problem::Problem, validate::MAX_BODY_BYTES};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -298,9 +298,7 @@ pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+                ProblemKind::MethodNotAllowed,
                 "this route does not accept that method",
             )
         })

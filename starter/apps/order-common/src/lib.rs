@@ -10,6 +10,7 @@
 //! ([`service`]).
 
 pub mod config;
+pub mod contract;
 pub mod dynamo;
 pub mod health;
 pub mod http;

@@ -10,7 +10,10 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::dynamo::StoreError;
+use crate::{
+    contract::{ProblemKind, WireName},
+    dynamo::StoreError,
+};
 
 /// The prefix of every problem `type`. A URN: stable, and it does not
 /// pretend to be a page someone can open.
@@ -18,10 +21,7 @@ pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
 
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub status: StatusCode,
-    /// The last segment of `type`, such as `insufficient-stock`.
-    pub kind: &'static str,
-    pub title: &'static str,
+    pub kind: ProblemKind,
     pub detail: String,
     pub extensions: Map<String, Value>,
     /// Seconds for a `Retry-After` header (503 answers).
@@ -29,16 +29,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {
-            status,
             kind,
-            title,
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
@@ -52,41 +45,38 @@ impl Problem {
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-request",
-            "Malformed request",
-            detail,
-        )
+        Self::new(ProblemKind::MalformedRequest, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::new(ProblemKind::NotFound, detail)
     }
 
     /// A dependency could not serve the request; the client should retry.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "dependency-unavailable",
-            "Service temporarily unavailable",
-            detail,
-        );
+        let mut problem = Self::new(ProblemKind::DependencyUnavailable, detail);
         problem.retry_after = Some(1);
         problem
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            detail,
-        )
+        Self::new(ProblemKind::Internal, detail)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
     }
 
     pub fn type_uri(&self) -> String {
-        format!("{TYPE_PREFIX}{}", self.kind)
+        format!("{TYPE_PREFIX}{}", self.kind.as_str())
+    }
+
+    /// The kind of a problem answer's JSON body, when it is one of ours.
+    pub fn kind_of(body: &Value) -> Option<ProblemKind> {
+        body["type"]
+            .as_str()
+            .and_then(|uri| uri.strip_prefix(TYPE_PREFIX))
+            .and_then(ProblemKind::parse)
     }
 
     /// The JSON body. Extensions come first so they can never replace a
@@ -94,8 +84,8 @@ impl Problem {
     pub fn body(&self) -> Value {
         let mut body = self.extensions.clone();
         body.insert("type".into(), json!(self.type_uri()));
-        body.insert("title".into(), json!(self.title));
-        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("title".into(), json!(self.kind.title()));
+        body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("detail".into(), json!(self.detail));
         Value::Object(body)
     }
@@ -103,7 +93,7 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -22,6 +22,10 @@ use aws_sdk_dynamodb::{
     },
 };
 use order_common::{
+    contract::{
+        Decision, OrderLine, ProcessRequest, RejectReason, ReleaseOutcome, ReservationOutcome,
+        WireName,
+    },
     dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
     schema::Product,
 };
@@ -33,19 +37,10 @@ use crate::prices::KnownPrices;
 /// conflict means the data changed and the decision must be made again.
 const CONFLICT_ATTEMPTS: u32 = 8;
 
-/// An order as the processor sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderLine {
-    pub order_id: String,
-    pub product_id: String,
-    pub quantity: i64,
-    pub customer_id: String,
-}
-
 /// The recorded decision for one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
-    pub line: OrderLine,
+    pub order: ProcessRequest,
     pub state: ReservationState,
     pub processed_at: String,
 }
@@ -54,17 +49,45 @@ pub struct Reservation {
 pub enum ReservationState {
     /// Stock taken.
     Reserved { total_price: i64 },
-    /// Refused: not enough stock (`available` at the time).
-    Insufficient { available: i64 },
-    /// Refused: no such product.
-    UnknownProduct,
+    /// Refused; `available` is the stock at the time, when that was why.
+    Rejected {
+        reason: RejectReason,
+        available: Option<i64>,
+    },
     /// Given back (or never taken: the order was cancelled first).
     Released { quantity: i64 },
 }
 
-/// The answer to a process request.
+impl ReservationState {
+    /// The record's `state` attribute, and its metric label.
+    pub fn outcome(&self) -> ReservationOutcome {
+        match self {
+            Self::Reserved { .. } => ReservationOutcome::Reserved,
+            Self::Rejected { reason, .. } => (*reason).into(),
+            Self::Released { .. } => ReservationOutcome::Released,
+        }
+    }
+}
+
+impl Reservation {
+    /// The decision this record holds, as the processor answers it.
+    pub fn decision(&self) -> Decision {
+        match self.state {
+            ReservationState::Reserved { total_price } => Decision::Confirmed {
+                total_price,
+                processed_at: self.processed_at.clone(),
+            },
+            ReservationState::Rejected { reason, available } => {
+                Decision::Rejected { reason, available }
+            }
+            ReservationState::Released { .. } => Decision::Cancelled,
+        }
+    }
+}
+
+/// What processing an order found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub enum Recorded {
     /// This request made the decision.
     New(Reservation),
     /// An earlier request with the same order already did; here it is again.
@@ -200,33 +223,39 @@ impl Store {
         Ok(output.item().and_then(reservation_from_item))
     }
 
-    /// Reserves stock for `line`, once. See the module comment.
-    pub async fn process(&self, line: &OrderLine) -> Result<Decision, StoreError> {
+    /// Reserves stock for `order`, once. See the module comment.
+    pub async fn process(&self, order: &ProcessRequest) -> Result<Recorded, StoreError> {
         for attempt in 1..=CONFLICT_ATTEMPTS {
-            let price = match self.prices.get(&line.product_id) {
+            let price = match self.prices.get(&order.line.product_id) {
                 Some(price) => price,
-                None => match self.product(&line.product_id).await? {
+                None => match self.product(&order.line.product_id).await? {
                     Some(product) => {
-                        self.prices.remember(&line.product_id, product.price);
+                        self.prices.remember(&order.line.product_id, product.price);
                         product.price
                     }
                     None => {
                         return self
-                            .record_refusal(line, ReservationState::UnknownProduct)
+                            .record_refusal(
+                                order,
+                                ReservationState::Rejected {
+                                    reason: RejectReason::UnknownProduct,
+                                    available: None,
+                                },
+                            )
                             .await;
                     }
                 },
             };
             let processed_at = order_common::time::now_rfc3339();
-            let total_price = price * line.quantity;
+            let total_price = price * order.line.quantity;
             let take_stock = Update::builder()
                 .table_name(&self.inventory)
-                .key("product_id", s(&line.product_id))
+                .key("product_id", s(&order.line.product_id))
                 .update_expression("SET stock = stock - :q")
                 .condition_expression(
                     "attribute_exists(product_id) AND price = :price AND stock >= :q",
                 )
-                .expression_attribute_values(":q", n(line.quantity))
+                .expression_attribute_values(":q", n(order.line.quantity))
                 .expression_attribute_values(":price", n(price))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -236,7 +265,7 @@ impl Store {
             let record = Put::builder()
                 .table_name(&self.reservations)
                 .set_item(Some(reservation_item(&Reservation {
-                    line: line.clone(),
+                    order: order.clone(),
                     state: ReservationState::Reserved { total_price },
                     processed_at: processed_at.clone(),
                 })))
@@ -258,8 +287,8 @@ impl Store {
             .await;
             let err = match result {
                 Ok(_) => {
-                    return Ok(Decision::New(Reservation {
-                        line: line.clone(),
+                    return Ok(Recorded::New(Reservation {
+                        order: order.clone(),
                         state: ReservationState::Reserved { total_price },
                         processed_at,
                     }));
@@ -279,17 +308,23 @@ impl Store {
                 let existing = match existing {
                     Some(existing) => existing,
                     None => self
-                        .reservation(&line.order_id)
+                        .reservation(&order.order_id)
                         .await?
                         .ok_or_else(|| StoreError::Unavailable("reservation vanished".into()))?,
                 };
-                return Ok(compare(line, existing));
+                return Ok(compare(order, existing));
             }
             if failed(0) {
                 let Some(current) = reasons[0].item() else {
-                    self.prices.forget(&line.product_id);
+                    self.prices.forget(&order.line.product_id);
                     return self
-                        .record_refusal(line, ReservationState::UnknownProduct)
+                        .record_refusal(
+                            order,
+                            ReservationState::Rejected {
+                                reason: RejectReason::UnknownProduct,
+                                available: None,
+                            },
+                        )
                         .await;
                 };
                 match integer(current, "price") {
@@ -297,27 +332,33 @@ impl Store {
                     // The price changed since it was remembered: decide again
                     // at the new one (no backoff: nothing is contended).
                     Some(current_price) => {
-                        self.prices.remember(&line.product_id, current_price);
+                        self.prices.remember(&order.line.product_id, current_price);
                         continue;
                     }
                     None => {
-                        self.prices.forget(&line.product_id);
+                        self.prices.forget(&order.line.product_id);
                         return Err(StoreError::Rejected(format!(
                             "product {} has no integer price",
-                            line.product_id
+                            order.line.product_id
                         )));
                     }
                 }
                 let available = integer(current, "stock").unwrap_or_default();
                 return self
-                    .record_refusal(line, ReservationState::Insufficient { available })
+                    .record_refusal(
+                        order,
+                        ReservationState::Rejected {
+                            reason: RejectReason::InsufficientStock,
+                            available: Some(available),
+                        },
+                    )
                     .await;
             }
             if reasons
                 .iter()
                 .any(|r| r.code() == Some("TransactionConflict"))
             {
-                tracing::debug!(attempt, order_id = %line.order_id, "transaction conflict; deciding again");
+                tracing::debug!(attempt, order_id = %order.order_id, "transaction conflict; deciding again");
                 backoff(attempt).await;
                 continue;
             }
@@ -325,7 +366,7 @@ impl Store {
         }
         Err(StoreError::Unavailable(format!(
             "order {} kept conflicting with concurrent transactions",
-            line.order_id
+            order.order_id
         )))
     }
 
@@ -333,17 +374,17 @@ impl Store {
     /// concurrent duplicate got there first), in which case that one stands.
     async fn record_refusal(
         &self,
-        line: &OrderLine,
+        order: &ProcessRequest,
         state: ReservationState,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         let reservation = Reservation {
-            line: line.clone(),
+            order: order.clone(),
             state,
             processed_at: order_common::time::now_rfc3339(),
         };
         match self.put_new_reservation(&reservation).await? {
-            None => Ok(Decision::New(reservation)),
-            Some(existing) => Ok(compare(line, existing)),
+            None => Ok(Recorded::New(reservation)),
+            Some(existing) => Ok(compare(order, existing)),
         }
     }
 
@@ -359,7 +400,7 @@ impl Store {
                 match returned.as_ref().and_then(reservation_from_item) {
                     Some(existing) => Ok(Some(existing)),
                     None => self
-                        .reservation(&reservation.line.order_id)
+                        .reservation(&reservation.order.order_id)
                         .await?
                         .ok_or_else(|| StoreError::Unavailable("reservation vanished".into()))
                         .map(Some),
@@ -371,32 +412,37 @@ impl Store {
     /// Gives back the stock an order holds, once. An order with no record
     /// yet gets a `released` record, so a processing request that arrives
     /// after the cancellation cannot take stock for it.
-    pub async fn release(&self, order_id: &str) -> Result<(Release, Reservation), StoreError> {
+    pub async fn release(
+        &self,
+        order_id: &str,
+    ) -> Result<(ReleaseOutcome, Reservation), StoreError> {
         for attempt in 1..=CONFLICT_ATTEMPTS {
             let Some(current) = self.reservation(order_id).await? else {
                 let tombstone = Reservation {
-                    line: OrderLine {
+                    order: ProcessRequest {
                         order_id: order_id.to_owned(),
-                        product_id: String::new(),
-                        quantity: 0,
-                        customer_id: String::new(),
+                        line: OrderLine {
+                            product_id: String::new(),
+                            quantity: 0,
+                            customer_id: String::new(),
+                        },
                     },
                     state: ReservationState::Released { quantity: 0 },
                     processed_at: order_common::time::now_rfc3339(),
                 };
                 match self.put_new_reservation(&tombstone).await? {
-                    None => return Ok((Release::NothingHeld, tombstone)),
+                    None => return Ok((ReleaseOutcome::NothingHeld, tombstone)),
                     Some(_) => continue,
                 }
             };
             let ReservationState::Reserved { .. } = current.state else {
                 let kind = match current.state {
-                    ReservationState::Released { .. } => Release::Replayed,
-                    _ => Release::NothingHeld,
+                    ReservationState::Released { .. } => ReleaseOutcome::Replayed,
+                    _ => ReleaseOutcome::NothingHeld,
                 };
                 return Ok((kind, current));
             };
-            let quantity = current.line.quantity;
+            let quantity = current.order.line.quantity;
             let released_at = order_common::time::now_rfc3339();
             let mark = Update::builder()
                 .table_name(&self.reservations)
@@ -404,14 +450,14 @@ impl Store {
                 .update_expression("SET #state = :released, released_at = :at")
                 .condition_expression("#state = :reserved")
                 .expression_attribute_names("#state", "state")
-                .expression_attribute_values(":released", s("released"))
-                .expression_attribute_values(":reserved", s("reserved"))
+                .expression_attribute_values(":released", s(ReservationOutcome::Released.as_str()))
+                .expression_attribute_values(":reserved", s(ReservationOutcome::Reserved.as_str()))
                 .expression_attribute_values(":at", s(&released_at))
                 .build()
                 .expect("required fields are set");
             let give_back = Update::builder()
                 .table_name(&self.inventory)
-                .key("product_id", s(&current.line.product_id))
+                .key("product_id", s(&current.order.line.product_id))
                 .update_expression("SET stock = stock + :q")
                 .condition_expression("attribute_exists(product_id)")
                 .expression_attribute_values(":q", n(quantity))
@@ -421,7 +467,11 @@ impl Store {
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(mark).build());
-            if self.product(&current.line.product_id).await?.is_some() {
+            if self
+                .product(&current.order.line.product_id)
+                .await?
+                .is_some()
+            {
                 transaction = transaction
                     .transact_items(TransactWriteItem::builder().update(give_back).build());
             }
@@ -432,7 +482,7 @@ impl Store {
                         processed_at: released_at,
                         ..current
                     };
-                    return Ok((Release::Released, released));
+                    return Ok((ReleaseOutcome::Released, released));
                 }
                 Err(err) if cancellation_reasons(&err).is_some() => {
                     // Someone else changed the record or the product: look again.
@@ -447,36 +497,16 @@ impl Store {
     }
 }
 
-/// What a release did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Release {
-    Released,
-    NothingHeld,
-    Replayed,
-}
-
-impl Release {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Released => "released",
-            Self::NothingHeld => "nothing_held",
-            Self::Replayed => "replayed",
-        }
-    }
-}
-
-fn compare(line: &OrderLine, existing: Reservation) -> Decision {
-    let same = existing.line.product_id == line.product_id
-        && existing.line.quantity == line.quantity
-        && existing.line.customer_id == line.customer_id;
+fn compare(order: &ProcessRequest, existing: Reservation) -> Recorded {
+    let same = existing.order.line == order.line;
     // A cancellation's record carries no line: it matches any order.
     let released_before_processing =
         matches!(existing.state, ReservationState::Released { quantity: 0 })
-            && existing.line.product_id.is_empty();
+            && existing.order.line.product_id.is_empty();
     if same || released_before_processing {
-        Decision::Replayed(existing)
+        Recorded::Replayed(existing)
     } else {
-        Decision::Conflict(existing)
+        Recorded::Conflict(existing)
     }
 }
 
@@ -514,49 +544,55 @@ fn product_from_item(item: &Item) -> Product {
 
 fn reservation_item(r: &Reservation) -> Item {
     let mut item = Item::new();
-    item.insert("order_id".into(), s(&r.line.order_id));
-    item.insert("product_id".into(), s(&r.line.product_id));
-    item.insert("quantity".into(), n(r.line.quantity));
-    item.insert("customer_id".into(), s(&r.line.customer_id));
+    item.insert("order_id".into(), s(&r.order.order_id));
+    item.insert("product_id".into(), s(&r.order.line.product_id));
+    item.insert("quantity".into(), n(r.order.line.quantity));
+    item.insert("customer_id".into(), s(&r.order.line.customer_id));
     item.insert("processed_at".into(), s(&r.processed_at));
-    let state = match r.state {
+    item.insert("state".into(), s(r.state.outcome().as_str()));
+    match r.state {
         ReservationState::Reserved { total_price } => {
             item.insert("total_price".into(), n(total_price));
-            "reserved"
         }
-        ReservationState::Insufficient { available } => {
+        ReservationState::Rejected {
+            available: Some(available),
+            ..
+        } => {
             item.insert("available".into(), n(available));
-            "insufficient_stock"
         }
-        ReservationState::UnknownProduct => "unknown_product",
-        ReservationState::Released { .. } => "released",
-    };
-    item.insert("state".into(), s(state));
+        ReservationState::Rejected { .. } | ReservationState::Released { .. } => {}
+    }
     item
 }
 
 fn reservation_from_item(item: &Item) -> Option<Reservation> {
-    let line = OrderLine {
+    let order = ProcessRequest {
         order_id: string(item, "order_id")?,
-        product_id: string(item, "product_id").unwrap_or_default(),
-        quantity: integer(item, "quantity").unwrap_or_default(),
-        customer_id: string(item, "customer_id").unwrap_or_default(),
+        line: OrderLine {
+            product_id: string(item, "product_id").unwrap_or_default(),
+            quantity: integer(item, "quantity").unwrap_or_default(),
+            customer_id: string(item, "customer_id").unwrap_or_default(),
+        },
     };
-    let state = match string(item, "state")?.as_str() {
-        "reserved" => ReservationState::Reserved {
+    let state = match ReservationOutcome::parse(&string(item, "state")?)? {
+        ReservationOutcome::Reserved => ReservationState::Reserved {
             total_price: integer(item, "total_price")?,
         },
-        "insufficient_stock" => ReservationState::Insufficient {
-            available: integer(item, "available").unwrap_or_default(),
+        ReservationOutcome::InsufficientStock => ReservationState::Rejected {
+            reason: RejectReason::InsufficientStock,
+            available: Some(integer(item, "available").unwrap_or_default()),
         },
-        "unknown_product" => ReservationState::UnknownProduct,
-        "released" => ReservationState::Released {
-            quantity: line.quantity,
+        ReservationOutcome::UnknownProduct => ReservationState::Rejected {
+            reason: RejectReason::UnknownProduct,
+            available: None,
         },
-        _ => return None,
+        ReservationOutcome::Released => ReservationState::Released {
+            quantity: order.line.quantity,
+        },
+        ReservationOutcome::Replayed | ReservationOutcome::Conflict => return None,
     };
     Some(Reservation {
-        line,
+        order,
         state,
         processed_at: string(item, "processed_at").unwrap_or_default(),
     })

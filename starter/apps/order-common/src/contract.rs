@@ -1,0 +1,494 @@
+//! The wire contract: every body and every name that the gateway, the
+//! processor and `orderctl` exchange, declared once.
+//!
+//! Bodies are plain serde types, so the JSON on the wire is what these
+//! declarations say and no service builds it by hand. The enumerations are
+//! also stored (DynamoDB attributes) and counted (metric labels); each
+//! variant has one spelling everywhere, its serde name, which
+//! [`WireName::as_str`] returns too (a test keeps the two equal).
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::problem::Problem;
+
+/// An enumeration sent, stored and counted by name.
+pub trait WireName: Copy + 'static {
+    const ALL: &'static [Self];
+
+    /// The name on the wire.
+    fn as_str(self) -> &'static str;
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|value| value.as_str() == text)
+    }
+}
+
+// ---- names ----------------------------------------------------------------
+
+/// Where an order is in its life (the `status` of an order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+    Cancelled,
+}
+
+impl WireName for OrderStatus {
+    const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Confirmed,
+        Self::Rejected,
+        Self::Cancelled,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Why the processor refused an order (the `reason` of a rejected order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    InsufficientStock,
+    UnknownProduct,
+}
+
+impl WireName for RejectReason {
+    const ALL: &'static [Self] = &[Self::InsufficientStock, Self::UnknownProduct];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InsufficientStock => "insufficient_stock",
+            Self::UnknownProduct => "unknown_product",
+        }
+    }
+}
+
+impl RejectReason {
+    /// The kind of the problem that answers a refusal for this reason.
+    pub fn problem_kind(self) -> ProblemKind {
+        match self {
+            Self::InsufficientStock => ProblemKind::InsufficientStock,
+            Self::UnknownProduct => ProblemKind::UnknownProduct,
+        }
+    }
+}
+
+/// The last segment of a problem's `type`. Each kind always has the same
+/// status and title, so they are fixed here rather than at every use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    MalformedRequest,
+    ValidationError,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    DependencyUnavailable,
+    Internal,
+    InsufficientStock,
+    UnknownProduct,
+    OrderReleased,
+    OrderIdConflict,
+    IdempotencyKeyReused,
+    OrderNotCancellable,
+}
+
+impl WireName for ProblemKind {
+    const ALL: &'static [Self] = &[
+        Self::MalformedRequest,
+        Self::ValidationError,
+        Self::UnsupportedMediaType,
+        Self::BodyTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::DependencyUnavailable,
+        Self::Internal,
+        Self::InsufficientStock,
+        Self::UnknownProduct,
+        Self::OrderReleased,
+        Self::OrderIdConflict,
+        Self::IdempotencyKeyReused,
+        Self::OrderNotCancellable,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "malformed-request",
+            Self::ValidationError => "validation-error",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::BodyTooLarge => "body-too-large",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::DependencyUnavailable => "dependency-unavailable",
+            Self::Internal => "internal",
+            Self::InsufficientStock => "insufficient-stock",
+            Self::UnknownProduct => "unknown-product",
+            Self::OrderReleased => "order-released",
+            Self::OrderIdConflict => "order-id-conflict",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::OrderNotCancellable => "order-not-cancellable",
+        }
+    }
+}
+
+impl ProblemKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InsufficientStock | Self::OrderReleased | Self::OrderNotCancellable => {
+                StatusCode::CONFLICT
+            }
+            Self::ValidationError
+            | Self::UnknownProduct
+            | Self::OrderIdConflict
+            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "Malformed request",
+            Self::ValidationError => "Invalid request",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::BodyTooLarge => "Request body too large",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::DependencyUnavailable => "Service temporarily unavailable",
+            Self::Internal => "Internal error",
+            Self::InsufficientStock => "Insufficient stock",
+            Self::UnknownProduct => "Unknown product",
+            Self::OrderReleased => "Order cancelled",
+            Self::OrderIdConflict => "Order id already used",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::OrderNotCancellable => "Order cannot be cancelled",
+        }
+    }
+}
+
+/// The `outcome` label of `inventory_reservations_total`. The first four are
+/// also the `state` of a reservation record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationOutcome {
+    Reserved,
+    InsufficientStock,
+    UnknownProduct,
+    Released,
+    Replayed,
+    Conflict,
+}
+
+impl WireName for ReservationOutcome {
+    const ALL: &'static [Self] = &[
+        Self::Reserved,
+        Self::InsufficientStock,
+        Self::UnknownProduct,
+        Self::Released,
+        Self::Replayed,
+        Self::Conflict,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::InsufficientStock => "insufficient_stock",
+            Self::UnknownProduct => "unknown_product",
+            Self::Released => "released",
+            Self::Replayed => "replayed",
+            Self::Conflict => "conflict",
+        }
+    }
+}
+
+impl From<RejectReason> for ReservationOutcome {
+    fn from(reason: RejectReason) -> Self {
+        match reason {
+            RejectReason::InsufficientStock => Self::InsufficientStock,
+            RejectReason::UnknownProduct => Self::UnknownProduct,
+        }
+    }
+}
+
+/// The `outcome` label of `inventory_releases_total`: what a release did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseOutcome {
+    Released,
+    NothingHeld,
+    Replayed,
+}
+
+impl WireName for ReleaseOutcome {
+    const ALL: &'static [Self] = &[Self::Released, Self::NothingHeld, Self::Replayed];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Released => "released",
+            Self::NothingHeld => "nothing_held",
+            Self::Replayed => "replayed",
+        }
+    }
+}
+
+/// The `status` of a release answer: always `released`, whether stock was
+/// held or not (`released_quantity` says how much).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseStatus {
+    Released,
+}
+
+// ---- bodies ---------------------------------------------------------------
+
+/// What a customer orders: the body of `POST /orders`, and the part of an
+/// order that never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub quantity: i64,
+    pub customer_id: String,
+}
+
+/// `POST /process-order`: reserve stock for an order, once per `order_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRequest {
+    pub order_id: String,
+    #[serde(flatten)]
+    pub line: OrderLine,
+}
+
+/// The 200 answer to a process request: the stock is reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub order_id: String,
+    /// Always `confirmed`.
+    pub status: OrderStatus,
+    pub total_price: i64,
+    pub processed_at: String,
+}
+
+/// `POST /release`: give back what an order holds, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    pub order_id: String,
+}
+
+/// The 200 answer to a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseAnswer {
+    pub order_id: String,
+    pub status: ReleaseStatus,
+    pub released_quantity: i64,
+}
+
+// ---- the decision ---------------------------------------------------------
+
+/// The processor's decision on an order: the one form it has on both sides
+/// of the wire. The processor answers it with [`Decision::answer`] (a
+/// [`Confirmation`] or a problem), the gateway reads it back with
+/// [`Decision::from_answer`] and records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Confirmed {
+        total_price: i64,
+        processed_at: String,
+    },
+    Rejected {
+        reason: RejectReason,
+        /// The stock there was, when that was the reason.
+        available: Option<i64>,
+    },
+    /// The order was cancelled before it was processed: nothing is reserved.
+    Cancelled,
+}
+
+impl Decision {
+    /// The processor's answer to `request`, the same whether the decision
+    /// was made now or is replayed.
+    pub fn answer(self, request: &ProcessRequest) -> Result<Confirmation, Problem> {
+        match self {
+            Self::Confirmed {
+                total_price,
+                processed_at,
+            } => Ok(Confirmation {
+                order_id: request.order_id.clone(),
+                status: OrderStatus::Confirmed,
+                total_price,
+                processed_at,
+            }),
+            Self::Rejected { reason, available } => Err(rejection(
+                &request.order_id,
+                &request.line,
+                reason,
+                available,
+            )),
+            Self::Cancelled => Err(Problem::new(
+                ProblemKind::OrderReleased,
+                format!(
+                    "order {} was cancelled; nothing is reserved for it",
+                    request.order_id
+                ),
+            )
+            .with("order_id", request.order_id.clone())),
+        }
+    }
+
+    /// Reads a processor answer that is not a server error. `Err` says what
+    /// the answer was instead of a decision.
+    pub fn from_answer(status: StatusCode, body: Value) -> Result<Self, String> {
+        if status == StatusCode::OK {
+            let confirmation: Confirmation = serde_json::from_value(body)
+                .map_err(|err| format!("unexpected confirmation: {err}"))?;
+            return Ok(Self::Confirmed {
+                total_price: confirmation.total_price,
+                processed_at: confirmation.processed_at,
+            });
+        }
+        match Problem::kind_of(&body) {
+            Some(ProblemKind::InsufficientStock) => Ok(Self::Rejected {
+                reason: RejectReason::InsufficientStock,
+                available: Some(body["available"].as_i64().unwrap_or(0)),
+            }),
+            Some(ProblemKind::UnknownProduct) => Ok(Self::Rejected {
+                reason: RejectReason::UnknownProduct,
+                available: None,
+            }),
+            Some(ProblemKind::OrderReleased) => Ok(Self::Cancelled),
+            _ => Err(format!("processor answered {status} ({})", body["type"])),
+        }
+    }
+}
+
+/// The problem answering a refused order: the processor's answer, and the
+/// gateway's for a rejected order.
+pub fn rejection(
+    order_id: &str,
+    line: &OrderLine,
+    reason: RejectReason,
+    available: Option<i64>,
+) -> Problem {
+    let problem = match reason {
+        RejectReason::InsufficientStock => {
+            let available = available.unwrap_or(0);
+            Problem::new(
+                reason.problem_kind(),
+                format!(
+                    "product {} has {available} in stock; the order asked for {}",
+                    line.product_id, line.quantity
+                ),
+            )
+            .with("requested", line.quantity)
+            .with("available", available)
+        }
+        RejectReason::UnknownProduct => Problem::new(
+            reason.problem_kind(),
+            format!("there is no product {}", line.product_id),
+        ),
+    };
+    problem
+        .with("order_id", order_id)
+        .with("product_id", line.product_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn serde_spelling_is_as_str<T: WireName + Serialize + std::fmt::Debug>() {
+        for value in T::ALL {
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                json!(value.as_str()),
+                "{value:?}"
+            );
+            assert!(
+                matches!(T::parse(value.as_str()), Some(parsed) if parsed.as_str() == value.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn every_name_has_one_spelling() {
+        serde_spelling_is_as_str::<OrderStatus>();
+        serde_spelling_is_as_str::<RejectReason>();
+        serde_spelling_is_as_str::<ProblemKind>();
+        serde_spelling_is_as_str::<ReservationOutcome>();
+        serde_spelling_is_as_str::<ReleaseOutcome>();
+        assert_eq!(OrderStatus::parse("shipped"), None);
+    }
+
+    #[test]
+    fn process_request_is_flat_on_the_wire() {
+        let request = ProcessRequest {
+            order_id: "o1".into(),
+            line: OrderLine {
+                product_id: "P1".into(),
+                quantity: 2,
+                customer_id: "C1".into(),
+            },
+        };
+        let wire =
+            json!({"order_id": "o1", "product_id": "P1", "quantity": 2, "customer_id": "C1"});
+        assert_eq!(serde_json::to_value(&request).unwrap(), wire);
+        assert_eq!(
+            serde_json::from_value::<ProcessRequest>(wire).unwrap(),
+            request
+        );
+    }
+
+    #[test]
+    fn a_decision_survives_the_wire() {
+        let request = ProcessRequest {
+            order_id: "o1".into(),
+            line: OrderLine {
+                product_id: "P1".into(),
+                quantity: 5,
+                customer_id: "C1".into(),
+            },
+        };
+        for decision in [
+            Decision::Confirmed {
+                total_price: 10,
+                processed_at: "2026-01-02T03:04:05.000Z".into(),
+            },
+            Decision::Rejected {
+                reason: RejectReason::InsufficientStock,
+                available: Some(3),
+            },
+            Decision::Rejected {
+                reason: RejectReason::UnknownProduct,
+                available: None,
+            },
+            Decision::Cancelled,
+        ] {
+            let (status, body) = match decision.clone().answer(&request) {
+                Ok(confirmation) => (StatusCode::OK, serde_json::to_value(confirmation).unwrap()),
+                Err(problem) => (problem.status(), problem.body()),
+            };
+            assert_eq!(Decision::from_answer(status, body), Ok(decision));
+        }
+    }
+}
