@@ -4,11 +4,11 @@
 //! reconciler (or a replay of the request) finishes later.
 
 use order_common::{
-    contract::{OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason, WireName},
-    dynamo::StoreError,
-    http::RequestContext,
-    metrics::ORDERS,
-    problem::Problem,
+    api::contract::{OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason, WireName},
+    api::middleware::RequestContext,
+    api::problem::Problem,
+    runtime::metrics::ORDERS,
+    storage::dynamo::StoreError,
 };
 use uuid::Uuid;
 

@@ -8,10 +8,10 @@
 use std::time::{Duration, Instant};
 
 use order_common::{
-    contract::{Decision, ProcessRequest, ReleaseRequest},
-    http::RequestContext,
-    metrics::HTTP_CLIENT_DURATION,
-    retry::full_jitter,
+    api::contract::{Decision, ProcessRequest, ReleaseRequest},
+    api::middleware::RequestContext,
+    runtime::metrics::HTTP_CLIENT_DURATION,
+    runtime::retry::full_jitter,
 };
 use reqwest::StatusCode;
 use serde::Serialize;
@@ -43,7 +43,7 @@ impl ProcessorClient {
         target: &ProcessorTarget,
         attempt_timeout: Duration,
         attempts: u32,
-        lifecycle: &order_common::lifecycle::Lifecycle,
+        lifecycle: &order_common::runtime::lifecycle::Lifecycle,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(attempt_timeout)
@@ -112,7 +112,7 @@ impl ProcessorClient {
         let started = Instant::now();
         let result = self.call_with_retries(context, route, body).await;
         // Backoff sleeps count too: the request waits on the processor then.
-        order_common::http::add_downstream_time(started.elapsed());
+        order_common::runtime::downstream::add(started.elapsed());
         result
     }
 
@@ -140,8 +140,14 @@ impl ProcessorClient {
             let result = self
                 .http
                 .post(format!("{base}{route}"))
-                .header(order_common::http::REQUEST_ID, &context.request_id)
-                .header(order_common::http::TRACEPARENT, context.traceparent())
+                .header(
+                    order_common::api::middleware::REQUEST_ID,
+                    &context.request_id,
+                )
+                .header(
+                    order_common::api::middleware::TRACEPARENT,
+                    context.traceparent(),
+                )
                 .json(body)
                 .send()
                 .await;

@@ -10,9 +10,9 @@
 use std::time::Duration;
 
 use order_common::{
-    http::RequestContext,
-    lifecycle::Lifecycle,
-    metrics::{RECONCILER_BACKLOG, RECONCILER_OLDEST_AGE},
+    api::middleware::RequestContext,
+    runtime::lifecycle::Lifecycle,
+    runtime::metrics::{RECONCILER_BACKLOG, RECONCILER_OLDEST_AGE},
 };
 
 use crate::{orders::Orders, store::PendingAction};
@@ -44,7 +44,7 @@ pub fn spawn(orders: Orders, interval: Duration, grace: Duration, lifecycle: Lif
 pub async fn pass(
     orders: &Orders,
     grace: Duration,
-) -> Result<(), order_common::dynamo::StoreError> {
+) -> Result<(), order_common::storage::dynamo::StoreError> {
     let now = time::OffsetDateTime::now_utc();
     let before = order_common::time::format(now - grace);
     for action in [PendingAction::Process, PendingAction::Release] {

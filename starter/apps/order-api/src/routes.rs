@@ -11,13 +11,14 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use order_common::{
-    contract::{self, OrderLine, OrderStatus, RejectReason},
-    dynamo,
-    health::{self, Check, Report},
-    http::RequestContext,
-    lifecycle::Lifecycle,
-    problem::Problem,
-    validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    api::contract::{OrderLine, OrderStatus, RejectReason},
+    api::decision,
+    api::health::{self, Check, Report},
+    api::middleware::RequestContext,
+    api::problem::Problem,
+    api::validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    runtime::lifecycle::Lifecycle,
+    storage::dynamo,
 };
 use serde_json::{Value, json};
 
@@ -46,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::http::complete(routes, state.metrics, include_str!("../openapi.json"))
+    order_common::api::middleware::complete(routes, state.metrics, include_str!("../openapi.json"))
 }
 
 // ---- orders -------------------------------------------------------------
@@ -109,7 +110,7 @@ fn order_answer(order: Order) -> Response {
 /// recorded without a reason predates reasons: it lacked stock.
 fn rejection(order: &Order) -> Problem {
     let reason = order.reason.unwrap_or(RejectReason::InsufficientStock);
-    contract::rejection(&order.order_id, &order.line, reason, order.available)
+    decision::rejection(&order.order_id, &order.line, reason, order.available)
 }
 
 async fn create_order(

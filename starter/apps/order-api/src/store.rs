@@ -11,9 +11,10 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnValue},
 };
 use order_common::{
-    contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
-    dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
-    schema::{CUSTOMER_INDEX, PENDING_INDEX},
+    api::contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
+    storage::dynamo::{PutIfAbsent, StoreError, observe, put_if_absent},
+    storage::item::{Item, integer, n, s, string},
+    storage::schema::{CUSTOMER_INDEX, PENDING_INDEX},
 };
 use serde::Serialize;
 

@@ -8,6 +8,9 @@
 //! - `prices`: the last price seen per product, checked inside that
 //!   transaction so an order costs one DynamoDB call;
 //! - [`config`]: the processor's environment variables.
+//!
+//! The bodies it reads and answers, and the decision it answers with, are
+//! the wire contract in `order_common::api::contract`.
 
 pub mod config;
 mod prices;
@@ -17,8 +20,9 @@ pub mod store;
 use std::time::Duration;
 
 use order_common::{
-    config::{CommonConfig, ConfigError, Env},
-    lifecycle::Lifecycle,
+    runtime::config::{ConfigError, Env},
+    runtime::lifecycle::Lifecycle,
+    service::CommonConfig,
     service::{Server, Service},
 };
 
@@ -49,9 +53,9 @@ impl Service for Application {
 
     /// Connects to DynamoDB and binds the port (0 picks a free one).
     async fn build(config: ProcessorConfig) -> anyhow::Result<Self> {
-        let metrics = order_common::metrics::install();
-        order_common::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
-        let client = order_common::dynamo::connect(&config.common.dynamodb).await?;
+        let metrics = order_common::runtime::metrics::install();
+        order_common::runtime::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
+        let client = order_common::storage::dynamo::connect(&config.common.dynamodb).await?;
         let lifecycle = Lifecycle::new();
         let state = routes::AppState {
             store: store::Store::new(

@@ -9,17 +9,17 @@ use axum::{
     routing::{get, post},
 };
 use order_common::{
-    contract::{
+    api::contract::{
         Confirmation, OrderLine, ProblemKind, ProcessRequest, ReleaseAnswer, ReleaseOutcome,
         ReleaseStatus, ReservationOutcome, WireName,
     },
-    dynamo,
-    health::{self, Check, Report},
-    lifecycle::Lifecycle,
-    metrics::{RELEASES, RESERVATIONS},
-    problem::Problem,
-    schema::Product,
-    validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    api::health::{self, Check, Report},
+    api::problem::Problem,
+    api::validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    runtime::lifecycle::Lifecycle,
+    runtime::metrics::{RELEASES, RESERVATIONS},
+    storage::dynamo,
+    storage::schema::Product,
 };
 use serde_json::{Value, json};
 
@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::http::complete(routes, state.metrics, include_str!("../openapi.json"))
+    order_common::api::middleware::complete(routes, state.metrics, include_str!("../openapi.json"))
 }
 
 // ---- orders -------------------------------------------------------------

@@ -22,12 +22,13 @@ use aws_sdk_dynamodb::{
     },
 };
 use order_common::{
-    contract::{
+    api::contract::{
         Decision, OrderLine, ProcessRequest, RejectReason, ReleaseOutcome, ReservationOutcome,
         WireName,
     },
-    dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
-    schema::Product,
+    storage::dynamo::{PutIfAbsent, StoreError, observe, put_if_absent},
+    storage::item::{Item, integer, n, s, string},
+    storage::schema::Product,
 };
 
 use crate::prices::KnownPrices;
@@ -511,7 +512,7 @@ fn compare(order: &ProcessRequest, existing: Reservation) -> Recorded {
 }
 
 async fn backoff(attempt: u32) {
-    tokio::time::sleep(order_common::retry::full_jitter(
+    tokio::time::sleep(order_common::runtime::retry::full_jitter(
         attempt,
         Duration::from_millis(5),
         Duration::from_millis(200),

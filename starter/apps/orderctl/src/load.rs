@@ -9,7 +9,7 @@ use std::{
 };
 
 use clap::{Args, ValueEnum};
-use order_common::contract::OrderLine;
+use order_common::api::contract::OrderLine;
 use serde_json::json;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,7 +46,7 @@ struct Tally {
 }
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
-    order_common::validate::check_id(&args.product_id)
+    order_common::api::validate::check_id(&args.product_id)
         .map_err(|e| anyhow::anyhow!("--product-id {e}"))?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

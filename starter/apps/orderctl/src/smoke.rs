@@ -1,7 +1,7 @@
 //! The starter's smoke test, with assertions: create an order the way the
 //! starter's script did, read it back, and check the refusal paths.
 
-use order_common::contract::{OrderLine, OrderStatus, WireName};
+use order_common::api::contract::{OrderLine, OrderStatus, WireName};
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::{contract::ProblemKind, problem::Problem};
+use crate::api::{contract::ProblemKind, problem::Problem};
 
 /// The largest request body accepted, in bytes. An order is under 200 bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -10,14 +10,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::{
-    contract::{ProblemKind, WireName},
-    dynamo::StoreError,
-};
-
-/// The prefix of every problem `type`. A URN: stable, and it does not
-/// pretend to be a page someone can open.
-pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
+use crate::{api::contract::ProblemKind, storage::dynamo::StoreError};
 
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -67,23 +60,11 @@ impl Problem {
         self.kind.status()
     }
 
-    pub fn type_uri(&self) -> String {
-        format!("{TYPE_PREFIX}{}", self.kind.as_str())
-    }
-
-    /// The kind of a problem answer's JSON body, when it is one of ours.
-    pub fn kind_of(body: &Value) -> Option<ProblemKind> {
-        body["type"]
-            .as_str()
-            .and_then(|uri| uri.strip_prefix(TYPE_PREFIX))
-            .and_then(ProblemKind::parse)
-    }
-
     /// The JSON body. Extensions come first so they can never replace a
     /// standard member.
     pub fn body(&self) -> Value {
         let mut body = self.extensions.clone();
-        body.insert("type".into(), json!(self.type_uri()));
+        body.insert("type".into(), json!(self.kind.type_uri()));
         body.insert("title".into(), json!(self.kind.title()));
         body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("detail".into(), json!(self.detail));

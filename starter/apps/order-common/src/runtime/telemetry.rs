@@ -6,7 +6,7 @@
 //! `OTEL_*` variables itself (endpoint, headers, `OTEL_SERVICE_NAME`,
 //! `OTEL_RESOURCE_ATTRIBUTES`, batch settings). Without it no tracing
 //! machinery runs, but the trace context is still propagated and logged
-//! (see [`crate::http`]).
+//! (see [`crate::api::middleware`]).
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
@@ -14,7 +14,7 @@ use tracing_subscriber::{
     EnvFilter, Layer, Registry, fmt, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::LogFormat;
+use crate::runtime::config::LogFormat;
 
 /// Keeps the trace exporter alive; [`Telemetry::shutdown`] flushes it.
 #[must_use = "dropping it stops nothing, but call shutdown() to flush traces on exit"]

@@ -1,10 +1,8 @@
 //! Per-request plumbing shared by both services: request id, trace context,
-//! one log line and the HTTP metrics for every request.
+//! one log line and the HTTP metrics for every request, and the routes every
+//! service completes its router with.
 
-use std::{
-    cell::Cell,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use axum::{
     Router,
@@ -18,7 +16,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use tracing::Instrument;
 
-use crate::{contract::ProblemKind, metrics as names, problem::Problem, validate::MAX_BODY_BYTES};
+use crate::{
+    api::{contract::ProblemKind, problem::Problem, validate::MAX_BODY_BYTES},
+    runtime::{downstream, metrics as names},
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -151,18 +152,6 @@ fn request_span(context: &mut RequestContext, method: &'static str, path: &str) 
     span
 }
 
-tokio::task_local! {
-    /// Time the current request has spent waiting on DynamoDB and on other
-    /// services, so the service's own share of the latency can be measured.
-    static DOWNSTREAM: Cell<Duration>;
-}
-
-/// Adds time spent waiting on a dependency to the current request's tally
-/// (a no-op outside a request, such as in the reconciler).
-pub fn add_downstream_time(waited: Duration) {
-    let _ = DOWNSTREAM.try_with(|total| total.set(total.get() + waited));
-}
-
 /// The route template a request matched, carried out of the router on the
 /// response so the outer layer can label metrics without raw paths (which
 /// would make one series per order id).
@@ -221,12 +210,8 @@ async fn observe(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(context.clone());
     let in_flight = InFlight::start(method);
 
-    let (mut response, downstream) = DOWNSTREAM
-        .scope(Cell::new(Duration::ZERO), async {
-            let response = next.run(req).instrument(span.clone()).await;
-            (response, DOWNSTREAM.with(Cell::get))
-        })
-        .await;
+    let (mut response, downstream) =
+        downstream::measure(next.run(req).instrument(span.clone())).await;
 
     drop(in_flight);
     let elapsed = started.elapsed();

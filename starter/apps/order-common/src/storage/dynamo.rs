@@ -12,7 +12,14 @@ use std::{future::Future, time::Duration};
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{Client, config::Credentials, error::ProvideErrorMetadata, error::SdkError};
 
-use crate::config::{ConfigError, Env};
+use crate::{
+    runtime::{
+        config::{ConfigError, Env},
+        downstream,
+        metrics::DB_OPERATION_DURATION,
+    },
+    storage::item::Item,
+};
 
 /// How to reach DynamoDB.
 #[derive(Debug, Clone)]
@@ -46,6 +53,7 @@ impl DynamoConfig {
 
     /// A local DynamoDB: a JVM that can stall for seconds while it warms up
     /// or the machine is busy, hence the generous attempt timeout.
+    #[cfg(feature = "test-support")]
     pub fn local(endpoint: &str) -> Self {
         Self {
             endpoint: Some(endpoint.trim_end_matches('/').to_owned()),
@@ -180,9 +188,9 @@ where
     let started = std::time::Instant::now();
     let result = call.await;
     let elapsed = started.elapsed();
-    crate::http::add_downstream_time(elapsed);
+    downstream::add(elapsed);
     metrics::histogram!(
-        crate::metrics::DB_OPERATION_DURATION,
+        DB_OPERATION_DURATION,
         "db_operation_name" => operation,
         "db_collection_name" => table.to_owned(),
         "outcome" => outcome(&result),
@@ -246,31 +254,6 @@ pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Res
         Ok(Err(err)) => Err(StoreError::from(err).to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
-}
-
-/// A DynamoDB item.
-pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
-
-/// A string attribute of an item.
-pub fn string(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
-}
-
-/// An integer attribute of an item.
-pub fn integer(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-}
-
-/// The attribute value of a string.
-pub fn s(value: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(value.into())
-}
-
-/// The attribute value of an integer.
-pub fn n(value: i64) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::N(value.to_string())
 }
 
 #[cfg(test)]
