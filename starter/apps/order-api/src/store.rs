@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::{
 };
 use order_common::{
     api::contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
-    storage::dynamo::{PutIfAbsent, StoreError, observe, put_if_absent},
+    storage::dynamo::{PutIfAbsent, StoreError, get_item, observe, put_if_absent},
     storage::item::{Item, integer, n, s, string},
     storage::schema::{CUSTOMER_INDEX, PENDING_INDEX},
 };
@@ -116,18 +116,8 @@ impl OrderStore {
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
-        let output = observe(
-            "GetItem",
-            &self.table,
-            self.client
-                .get_item()
-                .table_name(&self.table)
-                .key("order_id", s(order_id))
-                .consistent_read(true)
-                .send(),
-        )
-        .await?;
-        Ok(output.item().and_then(order_from_item))
+        let item = get_item(&self.client, &self.table, "order_id", order_id).await?;
+        Ok(item.as_ref().and_then(order_from_item))
     }
 
     /// Moves a pending order to its final state. If it is no longer pending

@@ -3,8 +3,10 @@
 //!
 //! Where things live:
 //! - [`routes`]: the HTTP interface (process, release, inventory);
-//! - [`store`]: products and reservations, the reservation transaction that
-//!   takes stock and records the decision at once;
+//! - [`store`]: the two tables and the two transactions over them:
+//!   `inventory` (products), `reservations` (one record per order, the
+//!   decision made for it), `process` (take the stock and record the
+//!   decision at once) and `release` (give it back, once);
 //! - `prices`: the last price seen per product, checked inside that
 //!   transaction so an order costs one DynamoDB call;
 //! - [`config`]: the processor's environment variables.

@@ -18,7 +18,7 @@ use crate::{
         downstream,
         metrics::DB_OPERATION_DURATION,
     },
-    storage::item::Item,
+    storage::item::{Item, s},
 };
 
 /// How to reach DynamoDB.
@@ -240,6 +240,28 @@ pub async fn put_if_absent(
             _ => Err(err.into()),
         },
     }
+}
+
+/// Reads the item whose `key` attribute is `value`. Strongly consistent:
+/// every read in these services decides what to write next.
+pub async fn get_item(
+    client: &Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> Result<Option<Item>, StoreError> {
+    let output = observe(
+        "GetItem",
+        table,
+        client
+            .get_item()
+            .table_name(table)
+            .key(key, s(value))
+            .consistent_read(true)
+            .send(),
+    )
+    .await?;
+    Ok(output.item)
 }
 
 /// Checks DynamoDB answers for `table` within `timeout`: the readiness probe.
