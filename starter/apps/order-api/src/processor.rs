@@ -9,15 +9,32 @@ use std::time::{Duration, Instant};
 
 use order_common::{
     api::contract::{Decision, ProcessRequest, ReleaseRequest},
-    api::middleware::RequestContext,
+    api::middleware::{REQUEST_ID, RequestContext, TRACEPARENT},
     runtime::metrics::HTTP_CLIENT_DURATION,
     runtime::retry::full_jitter,
+    runtime::telemetry::ErrorChain,
 };
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{config::ProcessorTarget, srv::SrvDiscovery};
+
+/// Why one attempt brought no answer: the `outcome` label of
+/// `http_client_request_duration_seconds`, and what happened.
+struct Failure {
+    outcome: &'static str,
+    error: String,
+}
+
+impl Failure {
+    fn error(error: String) -> Self {
+        Self {
+            outcome: "error",
+            error,
+        }
+    }
+}
 
 /// Why no decision came back.
 #[derive(Debug, thiserror::Error)]
@@ -137,65 +154,98 @@ impl ProcessorClient {
                 continue;
             };
             let started = Instant::now();
-            let result = self
-                .http
-                .post(format!("{base}{route}"))
-                .header(
-                    order_common::api::middleware::REQUEST_ID,
-                    &context.request_id,
-                )
-                .header(
-                    order_common::api::middleware::TRACEPARENT,
-                    context.traceparent(),
-                )
-                .json(body)
-                .send()
-                .await;
-            let (outcome, answer) = match result {
-                Ok(response) if response.status().is_server_error() => {
-                    last_error = format!("{} answered {}", base, response.status());
-                    ("error", None)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    match response.json::<Value>().await {
-                        Ok(value) => (
-                            if status.is_success() {
-                                "ok"
-                            } else {
-                                "rejected"
-                            },
-                            Some((status, value)),
-                        ),
-                        Err(err) => {
-                            last_error = format!("unreadable answer from {base}: {err}");
-                            ("error", None)
-                        }
-                    }
-                }
-                Err(err) if err.is_timeout() => {
-                    last_error = format!(
-                        "no answer from {base} within {} ms",
-                        self.attempt_timeout.as_millis()
-                    );
-                    ("timeout", None)
-                }
-                Err(err) => {
-                    last_error = format!("{base}: {err}");
-                    ("error", None)
-                }
+            let result = self.send_once(context, &base, route, body, attempt).await;
+            let outcome = match &result {
+                Ok((status, _)) if status.is_success() => "ok",
+                Ok(_) => "rejected",
+                Err(failure) => failure.outcome,
             };
             metrics::histogram!(HTTP_CLIENT_DURATION, "http_route" => route, "outcome" => outcome)
                 .record(started.elapsed().as_secs_f64());
-            if let Some(answer) = answer {
-                return Ok(answer);
+            match result {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => last_error = failure.error,
             }
             tracing::debug!(attempt, route, error = %last_error, request_id = %context.request_id, "processor call failed");
         }
         Err(Unavailable(last_error))
     }
 
+    /// One attempt, in a client span of its own: a trace shows each try and
+    /// the time it took, and the processor's span is its child.
+    #[tracing::instrument(
+        name = "order-processor",
+        skip_all,
+        fields(
+            otel.kind = "client",
+            otel.name = %format_args!("POST {route}"),
+            otel.status_code = tracing::field::Empty,
+            http.request.method = "POST",
+            http.route = route,
+            server.address = base,
+            http.request.resend_count = attempt,
+            http.response.status_code = tracing::field::Empty,
+        )
+    )]
+    async fn send_once(
+        &self,
+        context: &RequestContext,
+        base: &str,
+        route: &'static str,
+        body: &impl Serialize,
+        attempt: u32,
+    ) -> Result<(StatusCode, Value), Failure> {
+        let span = tracing::Span::current();
+        let sent = self
+            .http
+            .post(format!("{base}{route}"))
+            .header(REQUEST_ID, &context.request_id)
+            .header(TRACEPARENT, context.traceparent_within(&span))
+            .json(body)
+            .send()
+            .await;
+        let result = match sent {
+            Ok(response) => {
+                let status = response.status();
+                span.record("http.response.status_code", status.as_u16());
+                if status.is_server_error() {
+                    Err(Failure::error(format!("{base} answered {status}")))
+                } else {
+                    match response.json::<Value>().await {
+                        Ok(value) => Ok((status, value)),
+                        Err(err) => Err(Failure::error(format!(
+                            "unreadable answer from {base}: {}",
+                            ErrorChain(&err)
+                        ))),
+                    }
+                }
+            }
+            Err(err) if err.is_timeout() => Err(Failure {
+                outcome: "timeout",
+                error: format!(
+                    "no answer from {base} within {} ms",
+                    self.attempt_timeout.as_millis()
+                ),
+            }),
+            Err(err) => Err(Failure::error(format!("{base}: {}", ErrorChain(&err)))),
+        };
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        result
+    }
+
     /// For `/health`: is a processor answering ready?
+    #[tracing::instrument(
+        name = "order-processor",
+        skip_all,
+        fields(
+            otel.kind = "client",
+            otel.name = "GET /health/ready",
+            http.request.method = "GET",
+            http.route = "/health/ready",
+        )
+    )]
     pub async fn check(&self) -> Result<(), String> {
         let base = self.base_url().ok_or("no processor address known yet")?;
         match self.http.get(format!("{base}/health/ready")).send().await {

@@ -13,6 +13,7 @@ use order_common::{
     api::middleware::RequestContext,
     runtime::lifecycle::Lifecycle,
     runtime::metrics::{RECONCILER_BACKLOG, RECONCILER_OLDEST_AGE},
+    runtime::telemetry::ErrorChain,
 };
 
 use crate::{orders::Orders, store::PendingAction};
@@ -34,7 +35,7 @@ pub fn spawn(orders: Orders, interval: Duration, grace: Duration, lifecycle: Lif
                 _ = tokio::time::sleep(interval) => {}
             }
             if let Err(err) = pass(&orders, grace).await {
-                tracing::warn!(error = %err, "reconciler pass failed; will retry");
+                tracing::warn!(error = %ErrorChain(&err), "reconciler pass failed; will retry");
             }
         }
     });

@@ -126,7 +126,7 @@ async fn serve<S: Service>(config: S::Config) -> ExitCode {
     let service = match S::build(config).await {
         Ok(service) => service,
         Err(err) => {
-            tracing::error!(error = %err, "could not start");
+            tracing::error!(error = format!("{err:#}"), "could not start");
             eprintln!("{}: {err}", S::NAME);
             return ExitCode::from(START_FAILURE);
         }

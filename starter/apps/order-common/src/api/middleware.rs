@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, MatchedPath, Request},
-    http::{HeaderName, HeaderValue, header},
+    http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::Response,
     routing::get,
@@ -17,8 +17,12 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tracing::Instrument;
 
 use crate::{
-    api::{contract::ProblemKind, problem::Problem, validate::MAX_BODY_BYTES},
-    runtime::{downstream, metrics as names},
+    api::{
+        contract::ProblemKind,
+        problem::{Cause, Problem},
+        validate::MAX_BODY_BYTES,
+    },
+    runtime::{downstream, metrics as names, telemetry::ErrorChain},
 };
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -76,6 +80,21 @@ impl RequestContext {
     /// The `traceparent` to send downstream: same trace, this span as parent.
     pub fn traceparent(&self) -> String {
         format!("00-{}-{}-01", self.trace_id, self.span_id)
+    }
+
+    /// The `traceparent` for a call made within `span` (a client span):
+    /// the span's own ids when traces are exported, so the callee's span is
+    /// its child; else this request's, as [`Self::traceparent`].
+    pub fn traceparent_within(&self, span: &tracing::Span) -> String {
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+        let exported = span.context().span().span_context().clone();
+        if exported.is_valid() {
+            format!("00-{}-{}-01", exported.trace_id(), exported.span_id())
+        } else {
+            self.traceparent()
+        }
     }
 }
 
@@ -258,10 +277,33 @@ async fn observe(mut req: Request, next: Next) -> Response {
     response
 }
 
+/// Logs the error behind an answer, once, with all its causes. Handlers and
+/// conversions only attach it to the problem (see [`Cause`]), so an error is
+/// neither logged twice nor lost on its way out.
+async fn log_cause(req: Request, next: Next) -> Response {
+    let context = req.extensions().get::<RequestContext>().cloned();
+    let mut response = next.run(req).await;
+    let Some(cause) = response.extensions_mut().remove::<Cause>() else {
+        return response;
+    };
+    let error = ErrorChain(cause.error.as_ref());
+    let (request_id, trace_id) = context
+        .map(|c| (c.request_id, c.trace_id))
+        .unwrap_or_default();
+    // Unavailable is the dependency's fault and heals; anything else is ours.
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(error = %error, request_id, trace_id, "{}", cause.message);
+    } else {
+        tracing::error!(error = %error, request_id, trace_id, "{}", cause.message);
+    }
+    response
+}
+
 /// Completes a service's router with what every service has: `/metrics`,
 /// `/openapi.json` (the service's own document), problem answers for unknown
 /// routes and methods, the body size limit, and per-request observation
-/// (route label, metrics, request id, trace context, access log).
+/// (route label, metrics, request id, trace context, access log, and the
+/// log of an answer's cause).
 pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str) -> Router {
     router
         .route(
@@ -289,6 +331,7 @@ pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str
         })
         .route_layer(middleware::from_fn(label_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_cause))
         .layer(middleware::from_fn(observe))
 }
 
@@ -326,6 +369,70 @@ mod tests {
             parse_traceparent(&header),
             Some((context.trace_id.clone(), context.span_id.clone()))
         );
+    }
+
+    /// Log lines, as the JSON subscriber writes them.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct DispatchFailure(#[source] std::io::Error);
+
+    #[tokio::test]
+    async fn a_cause_is_logged_once_with_its_chain_and_request() {
+        use tower::ServiceExt;
+
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let failing = Router::new().route(
+            "/fail",
+            get(|| async {
+                let refused = std::io::Error::other("connection refused");
+                let err = crate::storage::dynamo::StoreError::Unavailable(Box::new(
+                    DispatchFailure(refused),
+                ));
+                Problem::from(err)
+            }),
+        );
+        let app = complete(failing, crate::runtime::metrics::install(), "{}");
+        let request = Request::get("/fail")
+            .header(REQUEST_ID, "req-1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.extensions().get::<Cause>().is_none());
+
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("DynamoDB call failed"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].contains(
+                r#""error":"DynamoDB unavailable: dispatch failure: connection refused""#
+            ),
+            "{text}"
+        );
+        assert!(lines[0].contains(r#""request_id":"req-1""#), "{text}");
+        assert!(lines[0].contains(r#""level":"WARN""#), "{text}");
     }
 
     #[test]

@@ -3,6 +3,12 @@
 //! Every error answer is `application/problem+json` with `type`, `title`,
 //! `status` and `detail` (the starter's FastAPI clients read `detail`), plus
 //! extensions such as `order_id`, `available` or per-field `errors`.
+//!
+//! What went wrong inside never reaches the client: it travels on the
+//! response as a [`Cause`], and the middleware logs it once (see
+//! [`crate::api::middleware`]).
+
+use std::sync::Arc;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -19,6 +25,15 @@ pub struct Problem {
     pub extensions: Map<String, Value>,
     /// Seconds for a `Retry-After` header (503 answers).
     pub retry_after: Option<u32>,
+    pub cause: Option<Cause>,
+}
+
+/// The error behind a problem answer, for the log only.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    /// The log line's message, which operators search for.
+    pub message: &'static str,
+    pub error: Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl Problem {
@@ -28,12 +43,26 @@ impl Problem {
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
+            cause: None,
         }
     }
 
     /// Adds an extension member.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Attaches the error behind the answer, to be logged as `message`.
+    pub fn caused_by(
+        mut self,
+        message: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.cause = Some(Cause {
+            message,
+            error: Arc::new(error),
+        });
         self
     }
 
@@ -83,23 +112,24 @@ impl IntoResponse for Problem {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(cause);
+        }
         response
     }
 }
 
-/// DynamoDB failures are logged here, once, with the detail an operator
-/// needs; the client gets a short answer without internals.
+/// The client gets a short answer without internals; the DynamoDB error
+/// goes with it for the log.
 impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {
         match &err {
             StoreError::Unavailable(_) => {
-                tracing::warn!(error = %err, "DynamoDB call failed");
                 Problem::unavailable("the database is not answering; retry shortly")
+                    .caused_by("DynamoDB call failed", err)
             }
-            StoreError::Rejected(_) => {
-                tracing::error!(error = %err, "DynamoDB refused a request");
-                Problem::internal("the database refused the request")
-            }
+            StoreError::Rejected(_) => Problem::internal("the database refused the request")
+                .caused_by("DynamoDB refused a request", err),
         }
     }
 }

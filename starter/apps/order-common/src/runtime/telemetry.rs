@@ -90,3 +90,39 @@ fn tracer_provider(
         .with_resource(resource.build())
         .build())
 }
+
+/// An error and its causes, `outer: inner: innermost`, as logs show it:
+/// most errors' own message leaves out why (a "dispatch failure" is a
+/// refused connection three sources down).
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_names_every_cause() {
+        let io = std::io::Error::other("connection refused");
+        let outer: Box<dyn std::error::Error + Send + Sync> = Box::new(Wrapped(io));
+        assert_eq!(
+            ErrorChain(outer.as_ref()).to_string(),
+            "dispatch failure: connection refused"
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Wrapped(#[source] std::io::Error);
+}

@@ -9,6 +9,8 @@
 
 use std::{future::Future, time::Duration};
 
+use tracing::Instrument;
+
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{Client, config::Credentials, error::ProvideErrorMetadata, error::SdkError};
 
@@ -17,6 +19,7 @@ use crate::{
         config::{ConfigError, Env},
         downstream,
         metrics::DB_OPERATION_DURATION,
+        telemetry::ErrorChain,
     },
     storage::item::{Item, s},
 };
@@ -134,29 +137,31 @@ pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
     Ok(Client::new(&sdk_config))
 }
 
-/// What went wrong talking to DynamoDB, as far as a caller needs to know.
+/// What went wrong talking to DynamoDB, as far as a caller needs to know;
+/// the SDK's error, with its own causes, is the source.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Throttled, timed out, unreachable, or a server error: try again later.
-    #[error("DynamoDB unavailable: {0}")]
-    Unavailable(String),
+    #[error("DynamoDB unavailable")]
+    Unavailable(#[source] BoxError),
     /// A request DynamoDB refused as invalid: a bug, not something a retry fixes.
-    #[error("DynamoDB refused the request: {0}")]
-    Rejected(String),
+    #[error("DynamoDB refused the request")]
+    Rejected(#[source] BoxError),
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: SdkError<E, R>) -> Self {
-        let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
         match err.code() {
             // A missing table is an operator's problem that fixes itself once
             // the table exists: it stays `Unavailable` (503), like the readiness probe.
-            Some("ValidationException" | "SerializationException") => Self::Rejected(message),
-            _ => Self::Unavailable(message),
+            Some("ValidationException" | "SerializationException") => Self::Rejected(err.into()),
+            _ => Self::Unavailable(err.into()),
         }
     }
 }
@@ -170,13 +175,17 @@ fn outcome<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> &'static str {
             Some("ConditionalCheckFailedException" | "TransactionCanceledException") => {
                 "condition_failed"
             }
-            _ => "error",
+            _ => ERROR,
         },
     }
 }
 
-/// Runs one DynamoDB call and records `db_client_operation_duration_seconds`
-/// by operation, table and outcome.
+/// The outcome label of a failed call (a bug, or DynamoDB not answering).
+const ERROR: &str = "error";
+
+/// Runs one DynamoDB call in a client span of its own (so a trace shows
+/// where a request's time went) and records
+/// `db_client_operation_duration_seconds` by operation, table and outcome.
 pub async fn observe<T, E>(
     operation: &'static str,
     table: &str,
@@ -185,15 +194,32 @@ pub async fn observe<T, E>(
 where
     E: ProvideErrorMetadata,
 {
+    let span = tracing::info_span!(
+        "dynamodb",
+        otel.kind = "client",
+        otel.name = %format_args!("{operation} {table}"),
+        otel.status_code = tracing::field::Empty,
+        db.system.name = "aws.dynamodb",
+        db.operation.name = operation,
+        db.collection.name = table,
+        error.type = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
-    let result = call.await;
+    let result = call.instrument(span.clone()).await;
     let elapsed = started.elapsed();
     downstream::add(elapsed);
+    let outcome = outcome(&result);
+    if outcome == ERROR {
+        span.record("otel.status_code", "ERROR");
+        if let Err(err) = &result {
+            span.record("error.type", err.code().unwrap_or("unknown"));
+        }
+    }
     metrics::histogram!(
         DB_OPERATION_DURATION,
         "db_operation_name" => operation,
         "db_collection_name" => table.to_owned(),
-        "outcome" => outcome(&result),
+        "outcome" => outcome,
     )
     .record(elapsed.as_secs_f64());
     result
@@ -273,7 +299,7 @@ pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Res
     );
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(err)) => Err(StoreError::from(err).to_string()),
+        Ok(Err(err)) => Err(ErrorChain(&StoreError::from(err)).to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }

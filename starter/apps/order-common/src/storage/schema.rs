@@ -213,10 +213,9 @@ async fn wait_active(client: &Client, table: &str, wait: Duration) -> Result<(),
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(StoreError::Unavailable(format!(
-                "table {table} not ACTIVE after {} s",
-                wait.as_secs()
-            )));
+            return Err(StoreError::Unavailable(
+                format!("table {table} not ACTIVE after {} s", wait.as_secs()).into(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -48,10 +48,13 @@ impl Store {
                 }
             }
         }
-        Err(StoreError::Unavailable(format!(
-            "order {} kept conflicting with concurrent transactions",
-            order.order_id
-        )))
+        Err(StoreError::Unavailable(
+            format!(
+                "order {} kept conflicting with concurrent transactions",
+                order.order_id
+            )
+            .into(),
+        ))
     }
 
     /// The product's price as last seen, else as read now; `None` when there
@@ -146,9 +149,9 @@ impl Store {
             }
             None => {
                 self.prices.forget(product_id);
-                Err(StoreError::Rejected(format!(
-                    "product {product_id} has no integer price"
-                )))
+                Err(StoreError::Rejected(
+                    format!("product {product_id} has no integer price").into(),
+                ))
             }
         }
     }

@@ -43,9 +43,9 @@ impl Store {
             // Someone else changed the record or the product: look again.
             backoff(attempt).await;
         }
-        Err(StoreError::Unavailable(format!(
-            "release of {order_id} kept conflicting with concurrent transactions"
-        )))
+        Err(StoreError::Unavailable(
+            format!("release of {order_id} kept conflicting with concurrent transactions").into(),
+        ))
     }
 
     /// Marks a reserved order released and gives its stock back, in one
