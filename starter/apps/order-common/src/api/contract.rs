@@ -5,35 +5,41 @@
 //! declarations say and no service builds it by hand. The enumerations are
 //! also stored (DynamoDB attributes) and counted (metric labels); each
 //! variant has one spelling everywhere, its serde name, which
-//! [`WireName::as_str`] returns too (a test keeps the two equal).
+//! [`WireName::as_str`] returns too (strum derives it from the same rule; a
+//! test keeps the two equal).
+
+use std::str::FromStr;
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// The prefix of every problem `type`. A URN: stable, and it does not
 /// pretend to be a page someone can open.
 pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
 
-/// An enumeration sent, stored and counted by name.
-pub trait WireName: Copy + 'static {
-    const ALL: &'static [Self];
-
+/// An enumeration sent, stored and counted by name: strum derives the
+/// spelling from the same `rename_all` rule as serde.
+pub trait WireName: Copy + Into<&'static str> + FromStr + VariantArray + 'static {
     /// The name on the wire.
-    fn as_str(self) -> &'static str;
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
 
     fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|value| value.as_str() == text)
+        text.parse().ok()
     }
 }
+
+impl<T: Copy + Into<&'static str> + FromStr + VariantArray + 'static> WireName for T {}
 
 // ---- names ----------------------------------------------------------------
 
 /// Where an order is in its life (the `status` of an order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "lowercase")]
 pub enum OrderStatus {
     Pending,
     Confirmed,
@@ -41,41 +47,14 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-impl WireName for OrderStatus {
-    const ALL: &'static [Self] = &[
-        Self::Pending,
-        Self::Confirmed,
-        Self::Rejected,
-        Self::Cancelled,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Confirmed => "confirmed",
-            Self::Rejected => "rejected",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// Why the processor refused an order (the `reason` of a rejected order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum RejectReason {
     InsufficientStock,
     UnknownProduct,
-}
-
-impl WireName for RejectReason {
-    const ALL: &'static [Self] = &[Self::InsufficientStock, Self::UnknownProduct];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::InsufficientStock => "insufficient_stock",
-            Self::UnknownProduct => "unknown_product",
-        }
-    }
 }
 
 impl RejectReason {
@@ -92,6 +71,8 @@ impl RejectReason {
 /// status and title, so they are fixed here rather than at every use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ProblemKind {
     MalformedRequest,
     ValidationError,
@@ -107,44 +88,6 @@ pub enum ProblemKind {
     OrderIdConflict,
     IdempotencyKeyReused,
     OrderNotCancellable,
-}
-
-impl WireName for ProblemKind {
-    const ALL: &'static [Self] = &[
-        Self::MalformedRequest,
-        Self::ValidationError,
-        Self::UnsupportedMediaType,
-        Self::BodyTooLarge,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::DependencyUnavailable,
-        Self::Internal,
-        Self::InsufficientStock,
-        Self::UnknownProduct,
-        Self::OrderReleased,
-        Self::OrderIdConflict,
-        Self::IdempotencyKeyReused,
-        Self::OrderNotCancellable,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "malformed-request",
-            Self::ValidationError => "validation-error",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::BodyTooLarge => "body-too-large",
-            Self::NotFound => "not-found",
-            Self::MethodNotAllowed => "method-not-allowed",
-            Self::DependencyUnavailable => "dependency-unavailable",
-            Self::Internal => "internal",
-            Self::InsufficientStock => "insufficient-stock",
-            Self::UnknownProduct => "unknown-product",
-            Self::OrderReleased => "order-released",
-            Self::OrderIdConflict => "order-id-conflict",
-            Self::IdempotencyKeyReused => "idempotency-key-reused",
-            Self::OrderNotCancellable => "order-not-cancellable",
-        }
-    }
 }
 
 impl ProblemKind {
@@ -200,6 +143,8 @@ impl ProblemKind {
 /// also the `state` of a reservation record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum ReservationOutcome {
     Reserved,
     InsufficientStock,
@@ -207,28 +152,6 @@ pub enum ReservationOutcome {
     Released,
     Replayed,
     Conflict,
-}
-
-impl WireName for ReservationOutcome {
-    const ALL: &'static [Self] = &[
-        Self::Reserved,
-        Self::InsufficientStock,
-        Self::UnknownProduct,
-        Self::Released,
-        Self::Replayed,
-        Self::Conflict,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Reserved => "reserved",
-            Self::InsufficientStock => "insufficient_stock",
-            Self::UnknownProduct => "unknown_product",
-            Self::Released => "released",
-            Self::Replayed => "replayed",
-            Self::Conflict => "conflict",
-        }
-    }
 }
 
 impl From<RejectReason> for ReservationOutcome {
@@ -243,22 +166,12 @@ impl From<RejectReason> for ReservationOutcome {
 /// The `outcome` label of `inventory_releases_total`: what a release did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum ReleaseOutcome {
     Released,
     NothingHeld,
     Replayed,
-}
-
-impl WireName for ReleaseOutcome {
-    const ALL: &'static [Self] = &[Self::Released, Self::NothingHeld, Self::Replayed];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Released => "released",
-            Self::NothingHeld => "nothing_held",
-            Self::Replayed => "replayed",
-        }
-    }
 }
 
 /// The `status` of a release answer: always `released`, whether stock was
@@ -340,7 +253,7 @@ mod tests {
     use super::*;
 
     fn serde_spelling_is_as_str<T: WireName + Serialize + std::fmt::Debug>() {
-        for value in T::ALL {
+        for value in T::VARIANTS {
             assert_eq!(
                 serde_json::to_value(value).unwrap(),
                 json!(value.as_str()),
