@@ -144,9 +144,9 @@ check "starter/apps/Dockerfile: ARG BINARY and a runtime stage" quietly dockerfi
 # source tree; schema.rs comes along because a test compares the tables to it.
 prepare_workspace() {
   rm -rf "$work"
-  mkdir -p "$work/$deploy" "$work/starter/apps/order-common/src"
+  mkdir -p "$work/$deploy" "$work/starter/apps/order-common/src/storage"
   cp -r "$deploy/." "$work/$deploy/"
-  cp starter/apps/order-common/src/schema.rs "$work/starter/apps/order-common/src/"
+  cp starter/apps/order-common/src/storage/schema.rs "$work/starter/apps/order-common/src/storage/"
   find "$work" \( -name .terraform -o -name '.terraform.lock.hcl' -o -name '*.tfstate*' -o -name terraform.tfvars \) -prune -exec rm -rf {} +
 }
 

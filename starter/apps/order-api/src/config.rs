@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use order_common::{
-    config::{CommonConfig, ConfigError, Env},
-    schema::ORDERS_TABLE,
+    runtime::config::{ConfigError, Env},
+    service::CommonConfig,
+    storage::schema::ORDERS_TABLE,
 };
 
 /// Where the processor is.

@@ -13,8 +13,10 @@
 //! - [`reconciler`]: the background task that finishes pending orders;
 //! - [`config`]: the gateway's environment variables.
 //!
-//! What both services share (configuration reading, DynamoDB client, problem
-//! answers, metrics, health, shutdown) is in `order_common`.
+//! What both services share is in `order_common`: the wire contract with the
+//! processor and the public order's names (`api::contract`), problem answers,
+//! body validation, the DynamoDB client, configuration, metrics, health and
+//! shutdown.
 
 pub mod config;
 pub mod orders;
@@ -27,8 +29,9 @@ pub mod store;
 use std::time::Duration;
 
 use order_common::{
-    config::{CommonConfig, ConfigError, Env},
-    lifecycle::Lifecycle,
+    runtime::config::{ConfigError, Env},
+    runtime::lifecycle::Lifecycle,
+    service::CommonConfig,
     service::{Server, Service},
 };
 
@@ -62,9 +65,9 @@ impl Service for Application {
 
     /// Connects to DynamoDB and binds the port (0 picks a free one).
     async fn build(config: ApiConfig) -> anyhow::Result<Self> {
-        let metrics = order_common::metrics::install();
-        order_common::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
-        let client = order_common::dynamo::connect(&config.common.dynamodb).await?;
+        let metrics = order_common::runtime::metrics::install();
+        order_common::runtime::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
+        let client = order_common::storage::dynamo::connect(&config.common.dynamodb).await?;
         let lifecycle = Lifecycle::new();
         let orders = orders::Orders {
             store: store::OrderStore::new(client, config.orders_table.clone()),

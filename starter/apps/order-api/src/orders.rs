@@ -3,26 +3,23 @@
 //! an unreachable processor at any point leaves a pending order that the
 //! reconciler (or a replay of the request) finishes later.
 
-use axum::http::StatusCode;
-use order_common::{dynamo::StoreError, http::RequestContext, metrics::ORDERS, problem::Problem};
+use order_common::{
+    api::contract::{OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason, WireName},
+    api::middleware::RequestContext,
+    api::problem::Problem,
+    runtime::metrics::ORDERS,
+    storage::dynamo::StoreError,
+};
 use uuid::Uuid;
 
 use crate::{
-    processor::{Decision, ProcessorClient},
-    store::{Final, Order, OrderStore, Status},
+    processor::ProcessorClient,
+    store::{Order, OrderStore},
 };
 
 /// Namespace of the order ids derived from idempotency keys (UUID v5), and of
 /// the request fingerprints stored beside them.
 const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2d0e_9a4b_4c3f_8e21_7b5d_0a9c_3e14);
-
-/// What a client asked for.
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub product_id: String,
-    pub quantity: i64,
-    pub customer_id: String,
-}
 
 #[derive(Clone)]
 pub struct Orders {
@@ -36,7 +33,7 @@ impl Orders {
     pub async fn create(
         &self,
         context: &RequestContext,
-        new: NewOrder,
+        line: OrderLine,
         key: Option<&str>,
     ) -> Result<Order, Problem> {
         let order_id = match key {
@@ -44,15 +41,16 @@ impl Orders {
             None => Uuid::new_v4(),
         };
         let fingerprint = key.map(|_| {
-            let canonical = format!("{}\n{}\n{}", new.product_id, new.quantity, new.customer_id);
+            let canonical = format!(
+                "{}\n{}\n{}",
+                line.product_id, line.quantity, line.customer_id
+            );
             Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, canonical.as_bytes()).to_string()
         });
         let order = Order {
             order_id: order_id.to_string(),
-            product_id: new.product_id,
-            quantity: new.quantity,
-            customer_id: new.customer_id,
-            status: Status::Pending,
+            line,
+            status: OrderStatus::Pending,
             total_price: None,
             created_at: order_common::time::now_rfc3339(),
             processed_at: None,
@@ -64,15 +62,13 @@ impl Orders {
             None => order,
             Some(existing) if existing.fingerprint != order.fingerprint => {
                 return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
+                    ProblemKind::IdempotencyKeyReused,
                     "this Idempotency-Key was already used with a different request body",
                 )
                 .with("order_id", existing.order_id));
             }
             // A replay: finish the order if it is still pending, else answer as before.
-            Some(existing) if existing.status != Status::Pending => return Ok(existing),
+            Some(existing) if existing.status != OrderStatus::Pending => return Ok(existing),
             Some(existing) => existing,
         };
         Ok(self.drive(context, order).await?)
@@ -81,39 +77,18 @@ impl Orders {
     /// Asks the processor for a decision on a pending order and records it.
     /// If the processor cannot be reached, the order stays pending.
     pub async fn drive(&self, context: &RequestContext, order: Order) -> Result<Order, StoreError> {
-        let decision = self
-            .processor
-            .process(
-                context,
-                &order.order_id,
-                &order.product_id,
-                order.quantity,
-                &order.customer_id,
-            )
-            .await;
-        let outcome = match decision {
-            Ok(Decision::Confirmed {
-                total_price,
-                processed_at,
-            }) => Final::Confirmed {
-                total_price,
-                processed_at,
-            },
-            Ok(Decision::Insufficient { available }) => Final::Rejected {
-                reason: "insufficient_stock",
-                available: Some(available),
-            },
-            Ok(Decision::UnknownProduct) => Final::Rejected {
-                reason: "unknown_product",
-                available: None,
-            },
-            Ok(Decision::Cancelled) => Final::Cancelled,
+        let request = ProcessRequest {
+            order_id: order.order_id.clone(),
+            line: order.line.clone(),
+        };
+        let decision = match self.processor.process(context, &request).await {
+            Ok(decision) => decision,
             Err(err) => {
                 tracing::warn!(order_id = %order.order_id, error = %err, request_id = %context.request_id, "order left pending for the reconciler");
                 return Ok(order);
             }
         };
-        let changed = self.store.finish(&order.order_id, &outcome).await?;
+        let changed = self.store.finish(&order.order_id, &decision).await?;
         let now = changed.order.unwrap_or(order);
         if changed.by_us {
             count_final(&now);
@@ -131,17 +106,15 @@ impl Orders {
                     .with("order_id", order_id));
             };
             match current.status {
-                Status::Cancelled => return Ok(current),
-                Status::Rejected => {
+                OrderStatus::Cancelled => return Ok(current),
+                OrderStatus::Rejected => {
                     return Err(Problem::new(
-                        StatusCode::CONFLICT,
-                        "order-not-cancellable",
-                        "Order cannot be cancelled",
+                        ProblemKind::OrderNotCancellable,
                         format!("order {order_id} was rejected; it holds nothing to cancel"),
                     )
                     .with("order_id", order_id));
                 }
-                Status::Pending | Status::Confirmed => {
+                OrderStatus::Pending | OrderStatus::Confirmed => {
                     let changed = self.store.cancel(order_id, current.status).await?;
                     if !changed.by_us {
                         continue;
@@ -170,6 +143,6 @@ impl Orders {
 }
 
 fn count_final(order: &Order) {
-    let reason = order.reason.clone().unwrap_or_default();
+    let reason = order.reason.map(RejectReason::as_str).unwrap_or_default();
     metrics::counter!(ORDERS, "status" => order.status.as_str(), "reason" => reason).increment(1);
 }

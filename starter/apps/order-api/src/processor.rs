@@ -7,26 +7,33 @@
 
 use std::time::{Duration, Instant};
 
-use order_common::{http::RequestContext, metrics::HTTP_CLIENT_DURATION, retry::full_jitter};
+use order_common::{
+    api::contract::{Decision, ProcessRequest, ReleaseRequest},
+    api::middleware::{REQUEST_ID, RequestContext, TRACEPARENT},
+    runtime::metrics::HTTP_CLIENT_DURATION,
+    runtime::retry::full_jitter,
+    runtime::telemetry::ErrorChain,
+};
 use reqwest::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::{config::ProcessorTarget, srv::SrvDiscovery};
 
-/// The processor's decision on an order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Confirmed {
-        total_price: i64,
-        processed_at: String,
-    },
-    Insufficient {
-        available: i64,
-    },
-    UnknownProduct,
-    /// The order was cancelled before it was processed.
-    Cancelled,
+/// Why one attempt brought no answer: the `outcome` label of
+/// `http_client_request_duration_seconds`, and what happened.
+struct Failure {
+    outcome: &'static str,
+    error: String,
+}
+
+impl Failure {
+    fn error(error: String) -> Self {
+        Self {
+            outcome: "error",
+            error,
+        }
+    }
 }
 
 /// Why no decision came back.
@@ -48,18 +55,12 @@ enum Target {
     Srv(SrvDiscovery),
 }
 
-#[derive(Deserialize)]
-struct Confirmation {
-    total_price: i64,
-    processed_at: String,
-}
-
 impl ProcessorClient {
     pub fn new(
         target: &ProcessorTarget,
         attempt_timeout: Duration,
         attempts: u32,
-        lifecycle: &order_common::lifecycle::Lifecycle,
+        lifecycle: &order_common::runtime::lifecycle::Lifecycle,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(attempt_timeout)
@@ -91,38 +92,10 @@ impl ProcessorClient {
     pub async fn process(
         &self,
         context: &RequestContext,
-        order_id: &str,
-        product_id: &str,
-        quantity: i64,
-        customer_id: &str,
+        request: &ProcessRequest,
     ) -> Result<Decision, Unavailable> {
-        let body = json!({
-            "order_id": order_id,
-            "product_id": product_id,
-            "quantity": quantity,
-            "customer_id": customer_id,
-        });
-        let (status, answer) = self.call(context, "/process-order", &body).await?;
-        match status {
-            StatusCode::OK => {
-                let confirmation: Confirmation = serde_json::from_value(answer)
-                    .map_err(|err| Unavailable(format!("unexpected confirmation: {err}")))?;
-                Ok(Decision::Confirmed {
-                    total_price: confirmation.total_price,
-                    processed_at: confirmation.processed_at,
-                })
-            }
-            _ => match problem_kind(&answer) {
-                "insufficient-stock" => Ok(Decision::Insufficient {
-                    available: answer["available"].as_i64().unwrap_or(0),
-                }),
-                "unknown-product" => Ok(Decision::UnknownProduct),
-                "order-released" => Ok(Decision::Cancelled),
-                other => Err(Unavailable(format!(
-                    "processor answered {status} ({other})"
-                ))),
-            },
-        }
+        let (status, answer) = self.call(context, "/process-order", request).await?;
+        Decision::from_answer(status, answer).map_err(Unavailable)
     }
 
     /// Asks the processor to give back what an order holds.
@@ -131,15 +104,16 @@ impl ProcessorClient {
         context: &RequestContext,
         order_id: &str,
     ) -> Result<(), Unavailable> {
-        let (status, answer) = self
-            .call(context, "/release", &json!({ "order_id": order_id }))
-            .await?;
+        let request = ReleaseRequest {
+            order_id: order_id.to_owned(),
+        };
+        let (status, answer) = self.call(context, "/release", &request).await?;
         if status == StatusCode::OK {
             Ok(())
         } else {
             Err(Unavailable(format!(
                 "release answered {status} ({})",
-                problem_kind(&answer)
+                answer["type"]
             )))
         }
     }
@@ -150,12 +124,12 @@ impl ProcessorClient {
         &self,
         context: &RequestContext,
         route: &'static str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Result<(StatusCode, Value), Unavailable> {
         let started = Instant::now();
         let result = self.call_with_retries(context, route, body).await;
         // Backoff sleeps count too: the request waits on the processor then.
-        order_common::http::add_downstream_time(started.elapsed());
+        order_common::runtime::downstream::add(started.elapsed());
         result
     }
 
@@ -163,7 +137,7 @@ impl ProcessorClient {
         &self,
         context: &RequestContext,
         route: &'static str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Result<(StatusCode, Value), Unavailable> {
         let mut last_error = String::new();
         for attempt in 0..self.attempts {
@@ -180,59 +154,98 @@ impl ProcessorClient {
                 continue;
             };
             let started = Instant::now();
-            let result = self
-                .http
-                .post(format!("{base}{route}"))
-                .header(order_common::http::REQUEST_ID, &context.request_id)
-                .header(order_common::http::TRACEPARENT, context.traceparent())
-                .json(body)
-                .send()
-                .await;
-            let (outcome, answer) = match result {
-                Ok(response) if response.status().is_server_error() => {
-                    last_error = format!("{} answered {}", base, response.status());
-                    ("error", None)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    match response.json::<Value>().await {
-                        Ok(value) => (
-                            if status.is_success() {
-                                "ok"
-                            } else {
-                                "rejected"
-                            },
-                            Some((status, value)),
-                        ),
-                        Err(err) => {
-                            last_error = format!("unreadable answer from {base}: {err}");
-                            ("error", None)
-                        }
-                    }
-                }
-                Err(err) if err.is_timeout() => {
-                    last_error = format!(
-                        "no answer from {base} within {} ms",
-                        self.attempt_timeout.as_millis()
-                    );
-                    ("timeout", None)
-                }
-                Err(err) => {
-                    last_error = format!("{base}: {err}");
-                    ("error", None)
-                }
+            let result = self.send_once(context, &base, route, body, attempt).await;
+            let outcome = match &result {
+                Ok((status, _)) if status.is_success() => "ok",
+                Ok(_) => "rejected",
+                Err(failure) => failure.outcome,
             };
             metrics::histogram!(HTTP_CLIENT_DURATION, "http_route" => route, "outcome" => outcome)
                 .record(started.elapsed().as_secs_f64());
-            if let Some(answer) = answer {
-                return Ok(answer);
+            match result {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => last_error = failure.error,
             }
             tracing::debug!(attempt, route, error = %last_error, request_id = %context.request_id, "processor call failed");
         }
         Err(Unavailable(last_error))
     }
 
+    /// One attempt, in a client span of its own: a trace shows each try and
+    /// the time it took, and the processor's span is its child.
+    #[tracing::instrument(
+        name = "order-processor",
+        skip_all,
+        fields(
+            otel.kind = "client",
+            otel.name = %format_args!("POST {route}"),
+            otel.status_code = tracing::field::Empty,
+            http.request.method = "POST",
+            http.route = route,
+            server.address = base,
+            http.request.resend_count = attempt,
+            http.response.status_code = tracing::field::Empty,
+        )
+    )]
+    async fn send_once(
+        &self,
+        context: &RequestContext,
+        base: &str,
+        route: &'static str,
+        body: &impl Serialize,
+        attempt: u32,
+    ) -> Result<(StatusCode, Value), Failure> {
+        let span = tracing::Span::current();
+        let sent = self
+            .http
+            .post(format!("{base}{route}"))
+            .header(REQUEST_ID, &context.request_id)
+            .header(TRACEPARENT, context.traceparent_within(&span))
+            .json(body)
+            .send()
+            .await;
+        let result = match sent {
+            Ok(response) => {
+                let status = response.status();
+                span.record("http.response.status_code", status.as_u16());
+                if status.is_server_error() {
+                    Err(Failure::error(format!("{base} answered {status}")))
+                } else {
+                    match response.json::<Value>().await {
+                        Ok(value) => Ok((status, value)),
+                        Err(err) => Err(Failure::error(format!(
+                            "unreadable answer from {base}: {}",
+                            ErrorChain(&err)
+                        ))),
+                    }
+                }
+            }
+            Err(err) if err.is_timeout() => Err(Failure {
+                outcome: "timeout",
+                error: format!(
+                    "no answer from {base} within {} ms",
+                    self.attempt_timeout.as_millis()
+                ),
+            }),
+            Err(err) => Err(Failure::error(format!("{base}: {}", ErrorChain(&err)))),
+        };
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        result
+    }
+
     /// For `/health`: is a processor answering ready?
+    #[tracing::instrument(
+        name = "order-processor",
+        skip_all,
+        fields(
+            otel.kind = "client",
+            otel.name = "GET /health/ready",
+            http.request.method = "GET",
+            http.route = "/health/ready",
+        )
+    )]
     pub async fn check(&self) -> Result<(), String> {
         let base = self.base_url().ok_or("no processor address known yet")?;
         match self.http.get(format!("{base}/health/ready")).send().await {
@@ -241,12 +254,4 @@ impl ProcessorClient {
             Err(err) => Err(format!("{base}: {err}")),
         }
     }
-}
-
-/// The last segment of a problem's `type`, such as `insufficient-stock`.
-fn problem_kind(answer: &Value) -> &str {
-    answer["type"]
-        .as_str()
-        .and_then(|t| t.strip_prefix(order_common::problem::TYPE_PREFIX))
-        .unwrap_or("unexpected")
 }

@@ -10,9 +10,10 @@
 use std::time::Duration;
 
 use order_common::{
-    http::RequestContext,
-    lifecycle::Lifecycle,
-    metrics::{RECONCILER_BACKLOG, RECONCILER_OLDEST_AGE},
+    api::middleware::RequestContext,
+    runtime::lifecycle::Lifecycle,
+    runtime::metrics::{RECONCILER_BACKLOG, RECONCILER_OLDEST_AGE},
+    runtime::telemetry::ErrorChain,
 };
 
 use crate::{orders::Orders, store::PendingAction};
@@ -34,7 +35,7 @@ pub fn spawn(orders: Orders, interval: Duration, grace: Duration, lifecycle: Lif
                 _ = tokio::time::sleep(interval) => {}
             }
             if let Err(err) = pass(&orders, grace).await {
-                tracing::warn!(error = %err, "reconciler pass failed; will retry");
+                tracing::warn!(error = %ErrorChain(&err), "reconciler pass failed; will retry");
             }
         }
     });
@@ -44,7 +45,7 @@ pub fn spawn(orders: Orders, interval: Duration, grace: Duration, lifecycle: Lif
 pub async fn pass(
     orders: &Orders,
     grace: Duration,
-) -> Result<(), order_common::dynamo::StoreError> {
+) -> Result<(), order_common::storage::dynamo::StoreError> {
     let now = time::OffsetDateTime::now_utc();
     let before = order_common::time::format(now - grace);
     for action in [PendingAction::Process, PendingAction::Release] {

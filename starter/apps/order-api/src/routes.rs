@@ -11,19 +11,18 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use order_common::{
-    dynamo,
-    health::{self, Check, Report},
-    http::RequestContext,
-    lifecycle::Lifecycle,
-    problem::Problem,
-    validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    api::contract::{OrderLine, OrderStatus, RejectReason},
+    api::decision,
+    api::health::{self, Check, Report},
+    api::middleware::RequestContext,
+    api::problem::Problem,
+    api::validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    runtime::lifecycle::Lifecycle,
+    storage::dynamo,
 };
 use serde_json::{Value, json};
 
-use crate::{
-    orders::{NewOrder, Orders},
-    store::{Order, Status},
-};
+use crate::{orders::Orders, store::Order};
 
 const SERVICE: &str = "order-api";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -48,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::http::complete(routes, state.metrics, include_str!("../openapi.json"))
+    order_common::api::middleware::complete(routes, state.metrics, include_str!("../openapi.json"))
 }
 
 // ---- orders -------------------------------------------------------------
@@ -71,13 +70,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     }
 }
 
-fn read_new_order(body: JsonObject) -> Result<NewOrder, Problem> {
+fn read_order_line(body: JsonObject) -> Result<OrderLine, Problem> {
     let mut fields = Fields::new(body);
     let product_id = fields.id("product_id");
     let quantity = fields.integer("quantity", 1, MAX_QUANTITY);
     let customer_id = fields.id("customer_id");
     fields.finish()?;
-    Ok(NewOrder {
+    Ok(OrderLine {
         product_id: product_id.expect("checked"),
         quantity: quantity.expect("checked"),
         customer_id: customer_id.expect("checked"),
@@ -90,49 +89,28 @@ fn order_answer(order: Order) -> Response {
     let location =
         HeaderValue::from_str(&format!("/orders/{}", order.order_id)).expect("ids are header-safe");
     match order.status {
-        Status::Confirmed => (
+        OrderStatus::Confirmed => (
             StatusCode::CREATED,
             [(header::LOCATION, location)],
             Json(order),
         )
             .into_response(),
-        Status::Pending => (
+        OrderStatus::Pending => (
             StatusCode::ACCEPTED,
             [(header::LOCATION, location)],
             Json(order),
         )
             .into_response(),
-        Status::Cancelled => (StatusCode::OK, Json(order)).into_response(),
-        Status::Rejected => rejection(&order).into_response(),
+        OrderStatus::Cancelled => (StatusCode::OK, Json(order)).into_response(),
+        OrderStatus::Rejected => rejection(&order).into_response(),
     }
 }
 
+/// A rejected order is answered as the processor answered it. An order
+/// recorded without a reason predates reasons: it lacked stock.
 fn rejection(order: &Order) -> Problem {
-    let problem = match order.reason.as_deref() {
-        Some("unknown_product") => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown-product",
-            "Unknown product",
-            format!("there is no product {}", order.product_id),
-        ),
-        _ => {
-            let available = order.available.unwrap_or(0);
-            Problem::new(
-                StatusCode::CONFLICT,
-                "insufficient-stock",
-                "Insufficient stock",
-                format!(
-                    "product {} has {available} in stock; the order asked for {}",
-                    order.product_id, order.quantity
-                ),
-            )
-            .with("available", available)
-            .with("requested", order.quantity)
-        }
-    };
-    problem
-        .with("order_id", order.order_id.clone())
-        .with("product_id", order.product_id.clone())
+    let reason = order.reason.unwrap_or(RejectReason::InsufficientStock);
+    decision::rejection(&order.order_id, &order.line, reason, order.available)
 }
 
 async fn create_order(
@@ -142,8 +120,8 @@ async fn create_order(
     body: JsonObject,
 ) -> Result<Response, Problem> {
     let key = idempotency_key(&headers)?;
-    let new = read_new_order(body)?;
-    let order = state.orders.create(&context, new, key.as_deref()).await?;
+    let line = read_order_line(body)?;
+    let order = state.orders.create(&context, line, key.as_deref()).await?;
     Ok(order_answer(order))
 }
 

@@ -13,7 +13,7 @@ use std::{
 };
 
 use hickory_resolver::TokioResolver;
-use order_common::lifecycle::Lifecycle;
+use order_common::runtime::lifecycle::Lifecycle;
 
 /// One SRV record.
 #[derive(Debug, Clone, PartialEq, Eq)]

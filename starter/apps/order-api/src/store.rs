@@ -11,40 +11,12 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, ReturnValue},
 };
 use order_common::{
-    dynamo::{Item, PutIfAbsent, StoreError, integer, n, observe, put_if_absent, s, string},
-    schema::{CUSTOMER_INDEX, PENDING_INDEX},
+    api::contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
+    storage::dynamo::{PutIfAbsent, StoreError, get_item, observe, put_if_absent},
+    storage::item::{Item, integer, n, s, string},
+    storage::schema::{CUSTOMER_INDEX, PENDING_INDEX},
 };
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pending,
-    Confirmed,
-    Rejected,
-    Cancelled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Confirmed => "confirmed",
-            Self::Rejected => "rejected",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "pending" => Self::Pending,
-            "confirmed" => Self::Confirmed,
-            "rejected" => Self::Rejected,
-            "cancelled" => Self::Cancelled,
-            _ => return None,
-        })
-    }
-}
 
 /// Work the reconciler still owes an order (the sparse index's key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,40 +36,25 @@ impl PendingAction {
     }
 }
 
+/// An order: the public resource and the orders table's item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub order_id: String,
-    pub product_id: String,
-    pub quantity: i64,
-    pub customer_id: String,
-    pub status: Status,
+    #[serde(flatten)]
+    pub line: OrderLine,
+    pub status: OrderStatus,
     pub total_price: Option<i64>,
     pub created_at: String,
     pub processed_at: Option<String>,
-    /// Why a rejected order was rejected (`insufficient_stock`, `unknown_product`).
+    /// Why a rejected order was rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<RejectReason>,
     /// Stock available when an order was rejected for lack of it.
     #[serde(skip)]
     pub available: Option<i64>,
     /// Identifies the request body an idempotency key was first used with.
     #[serde(skip)]
     pub fingerprint: Option<String>,
-}
-
-/// How an order ends.
-#[derive(Debug, Clone)]
-pub enum Final {
-    Confirmed {
-        total_price: i64,
-        processed_at: String,
-    },
-    Rejected {
-        reason: &'static str,
-        available: Option<i64>,
-    },
-    /// The processor says the order was cancelled (a cancel won the race).
-    Cancelled,
 }
 
 #[derive(Clone)]
@@ -140,10 +97,10 @@ impl OrderStore {
     pub async fn insert_pending(&self, order: &Order) -> Result<Option<Order>, StoreError> {
         let mut item = Item::new();
         item.insert("order_id".into(), s(&order.order_id));
-        item.insert("product_id".into(), s(&order.product_id));
-        item.insert("quantity".into(), n(order.quantity));
-        item.insert("customer_id".into(), s(&order.customer_id));
-        item.insert("status".into(), s(Status::Pending.as_str()));
+        item.insert("product_id".into(), s(&order.line.product_id));
+        item.insert("quantity".into(), n(order.line.quantity));
+        item.insert("customer_id".into(), s(&order.line.customer_id));
+        item.insert("status".into(), s(OrderStatus::Pending.as_str()));
         item.insert("created_at".into(), s(&order.created_at));
         item.insert("pending_action".into(), s(PendingAction::Process.as_str()));
         if let Some(fingerprint) = &order.fingerprint {
@@ -159,23 +116,13 @@ impl OrderStore {
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
-        let output = observe(
-            "GetItem",
-            &self.table,
-            self.client
-                .get_item()
-                .table_name(&self.table)
-                .key("order_id", s(order_id))
-                .consistent_read(true)
-                .send(),
-        )
-        .await?;
-        Ok(output.item().and_then(order_from_item))
+        let item = get_item(&self.client, &self.table, "order_id", order_id).await?;
+        Ok(item.as_ref().and_then(order_from_item))
     }
 
     /// Moves a pending order to its final state. If it is no longer pending
     /// (someone else finished or cancelled it), returns it as it is now.
-    pub async fn finish(&self, order_id: &str, outcome: &Final) -> Result<Changed, StoreError> {
+    pub async fn finish(&self, order_id: &str, decision: &Decision) -> Result<Changed, StoreError> {
         let mut update = self
             .client
             .update_item()
@@ -183,24 +130,24 @@ impl OrderStore {
             .key("order_id", s(order_id))
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str()))
             .return_values(ReturnValue::AllNew);
-        update = match outcome {
-            Final::Confirmed {
+        update = match decision {
+            Decision::Confirmed {
                 total_price,
                 processed_at,
             } => update
                 .update_expression(
                     "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action",
                 )
-                .expression_attribute_values(":s", s(Status::Confirmed.as_str()))
+                .expression_attribute_values(":s", s(OrderStatus::Confirmed.as_str()))
                 .expression_attribute_values(":p", n(*total_price))
                 .expression_attribute_values(":at", s(processed_at)),
-            Final::Rejected { reason, available } => {
+            Decision::Rejected { reason, available } => {
                 let update = update
                     .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action")
-                    .expression_attribute_values(":s", s(Status::Rejected.as_str()))
-                    .expression_attribute_values(":r", s(*reason))
+                    .expression_attribute_values(":s", s(OrderStatus::Rejected.as_str()))
+                    .expression_attribute_values(":r", s(reason.as_str()))
                     .expression_attribute_values(":at", s(order_common::time::now_rfc3339()));
                 match available {
                     Some(available) => update.expression_attribute_values(":a", n(*available)),
@@ -208,16 +155,16 @@ impl OrderStore {
                 }
             }
             // The processor holds nothing for it; only the record is left to fix.
-            Final::Cancelled => update
+            Decision::Cancelled => update
                 .update_expression("SET #status = :s REMOVE pending_action")
-                .expression_attribute_values(":s", s(Status::Cancelled.as_str())),
+                .expression_attribute_values(":s", s(OrderStatus::Cancelled.as_str())),
         };
         self.update_or_current(order_id, update).await
     }
 
     /// Cancels an order that is `from` (pending or confirmed) and marks that
     /// its stock must be released. Returns the order as it is now.
-    pub async fn cancel(&self, order_id: &str, from: Status) -> Result<Changed, StoreError> {
+    pub async fn cancel(&self, order_id: &str, from: OrderStatus) -> Result<Changed, StoreError> {
         let update = self
             .client
             .update_item()
@@ -228,7 +175,7 @@ impl OrderStore {
             )
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":cancelled", s(Status::Cancelled.as_str()))
+            .expression_attribute_values(":cancelled", s(OrderStatus::Cancelled.as_str()))
             .expression_attribute_values(":release", s(PendingAction::Release.as_str()))
             .expression_attribute_values(":at", s(order_common::time::now_rfc3339()))
             .expression_attribute_values(":from", s(from.as_str()))
@@ -334,14 +281,16 @@ impl OrderStore {
 fn order_from_item(item: &Item) -> Option<Order> {
     Some(Order {
         order_id: string(item, "order_id")?,
-        product_id: string(item, "product_id")?,
-        quantity: integer(item, "quantity")?,
-        customer_id: string(item, "customer_id")?,
-        status: Status::parse(&string(item, "status")?)?,
+        line: OrderLine {
+            product_id: string(item, "product_id")?,
+            quantity: integer(item, "quantity")?,
+            customer_id: string(item, "customer_id")?,
+        },
+        status: OrderStatus::parse(&string(item, "status")?)?,
         total_price: integer(item, "total_price"),
         created_at: string(item, "created_at")?,
         processed_at: string(item, "processed_at"),
-        reason: string(item, "reason"),
+        reason: string(item, "reason").and_then(|reason| RejectReason::parse(&reason)),
         available: integer(item, "available"),
         fingerprint: string(item, "fingerprint"),
     })

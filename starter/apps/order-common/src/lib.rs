@@ -1,24 +1,20 @@
-//! What both order services share.
+//! What both order services (and `orderctl`) share, grouped by what it is
+//! for, each group using only the ones before it:
 //!
-//! Each module holds one idea: how configuration is read ([`config`]), how the
-//! services talk to DynamoDB ([`dynamo`]) and what its tables look like
-//! ([`schema`]), how errors become RFC 9457 answers ([`problem`]) and how
-//! request bodies are checked ([`validate`]), plus the plumbing every HTTP
-//! service needs: logs ([`telemetry`]), metrics ([`metrics`]), per-request
-//! context and observation ([`http`]), health ([`health`]) and graceful
-//! shutdown ([`lifecycle`]), and the frame of every service binary
-//! ([`service`]).
+//! 1. [`runtime`]: what any process needs (settings, logs and traces,
+//!    metrics, the stop signal, backoff);
+//! 2. [`storage`]: DynamoDB, its errors and the table schemas;
+//! 3. [`api`]: HTTP, starting with the wire contract between the gateway and
+//!    the processor ([`api::contract`]), then problem answers, request
+//!    validation, per-request middleware and health;
+//! 4. [`service`]: the frame of every service binary and the settings all
+//!    services share, built from the three above.
+//!
+//! [`time`] (timestamps as the API shows and the tables sort them) is a
+//! leaf that every group may use.
 
-pub mod config;
-pub mod dynamo;
-pub mod health;
-pub mod http;
-pub mod lifecycle;
-pub mod metrics;
-pub mod problem;
-pub mod retry;
-pub mod schema;
+pub mod api;
+pub mod runtime;
 pub mod service;
-pub mod telemetry;
+pub mod storage;
 pub mod time;
-pub mod validate;

@@ -8,10 +8,17 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::{CommonConfig, ConfigError, Env},
-    lifecycle::{self, Lifecycle},
-    telemetry,
+    api::health,
+    runtime::{
+        config::{ConfigError, Env},
+        lifecycle::{self, Lifecycle},
+        telemetry,
+    },
 };
+
+mod config;
+
+pub use config::CommonConfig;
 
 /// Exit code for a start-up failure (bad configuration, no region, port taken).
 const START_FAILURE: u8 = 2;
@@ -86,7 +93,7 @@ pub trait Service: Sized {
 /// size is part of the configuration (`TOKIO_WORKER_THREADS`).
 pub fn main<S: Service>() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return crate::health::probe_self();
+        return health::probe_self();
     }
     let config = match S::config_from_env(&Env::process()) {
         Ok(config) => config,
@@ -119,7 +126,7 @@ async fn serve<S: Service>(config: S::Config) -> ExitCode {
     let service = match S::build(config).await {
         Ok(service) => service,
         Err(err) => {
-            tracing::error!(error = %err, "could not start");
+            tracing::error!(error = format!("{err:#}"), "could not start");
             eprintln!("{}: {err}", S::NAME);
             return ExitCode::from(START_FAILURE);
         }

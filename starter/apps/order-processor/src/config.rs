@@ -1,8 +1,9 @@
 //! The processor's configuration (see README: "Configuration").
 
 use order_common::{
-    config::{CommonConfig, ConfigError, Env},
-    schema::{INVENTORY_TABLE, RESERVATIONS_TABLE},
+    runtime::config::{ConfigError, Env},
+    service::CommonConfig,
+    storage::schema::{INVENTORY_TABLE, RESERVATIONS_TABLE},
 };
 
 #[derive(Debug, Clone)]

@@ -3,11 +3,16 @@
 //!
 //! Where things live:
 //! - [`routes`]: the HTTP interface (process, release, inventory);
-//! - [`store`]: products and reservations, the reservation transaction that
-//!   takes stock and records the decision at once;
+//! - [`store`]: the two tables and the two transactions over them:
+//!   `inventory` (products), `reservations` (one record per order, the
+//!   decision made for it), `process` (take the stock and record the
+//!   decision at once) and `release` (give it back, once);
 //! - `prices`: the last price seen per product, checked inside that
 //!   transaction so an order costs one DynamoDB call;
 //! - [`config`]: the processor's environment variables.
+//!
+//! The bodies it reads and answers, and the decision it answers with, are
+//! the wire contract in `order_common::api::contract`.
 
 pub mod config;
 mod prices;
@@ -17,8 +22,9 @@ pub mod store;
 use std::time::Duration;
 
 use order_common::{
-    config::{CommonConfig, ConfigError, Env},
-    lifecycle::Lifecycle,
+    runtime::config::{ConfigError, Env},
+    runtime::lifecycle::Lifecycle,
+    service::CommonConfig,
     service::{Server, Service},
 };
 
@@ -49,9 +55,9 @@ impl Service for Application {
 
     /// Connects to DynamoDB and binds the port (0 picks a free one).
     async fn build(config: ProcessorConfig) -> anyhow::Result<Self> {
-        let metrics = order_common::metrics::install();
-        order_common::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
-        let client = order_common::dynamo::connect(&config.common.dynamodb).await?;
+        let metrics = order_common::runtime::metrics::install();
+        order_common::runtime::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
+        let client = order_common::storage::dynamo::connect(&config.common.dynamodb).await?;
         let lifecycle = Lifecycle::new();
         let state = routes::AppState {
             store: store::Store::new(

@@ -5,22 +5,25 @@ use std::{collections::BTreeMap, collections::HashMap, time::Duration};
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use order_common::{
-    dynamo,
-    health::{self, Check, Report},
-    lifecycle::Lifecycle,
-    metrics::{RELEASES, RESERVATIONS},
-    problem::Problem,
-    schema::Product,
-    validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    api::contract::{
+        Confirmation, OrderLine, ProblemKind, ProcessRequest, ReleaseAnswer, ReleaseOutcome,
+        ReleaseStatus, ReservationOutcome, WireName,
+    },
+    api::health::{self, Check, Report},
+    api::problem::Problem,
+    api::validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    runtime::lifecycle::Lifecycle,
+    runtime::metrics::{RELEASES, RESERVATIONS},
+    storage::dynamo,
+    storage::schema::Product,
 };
 use serde_json::{Value, json};
 
-use crate::store::{Decision, OrderLine, Release, Reservation, ReservationState, Store};
+use crate::store::{Recorded, ReservationState, Store};
 
 const SERVICE: &str = "order-processor";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -48,122 +51,79 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::http::complete(routes, state.metrics, include_str!("../openapi.json"))
+    order_common::api::middleware::complete(routes, state.metrics, include_str!("../openapi.json"))
 }
 
 // ---- orders -------------------------------------------------------------
 
-fn read_line(body: JsonObject) -> Result<OrderLine, Problem> {
+fn read_process_request(body: JsonObject) -> Result<ProcessRequest, Problem> {
     let mut fields = Fields::new(body);
     let order_id = fields.id("order_id");
     let product_id = fields.id("product_id");
     let quantity = fields.integer("quantity", 1, MAX_QUANTITY);
     let customer_id = fields.id("customer_id");
     fields.finish()?;
-    Ok(OrderLine {
+    Ok(ProcessRequest {
         order_id: order_id.expect("checked"),
-        product_id: product_id.expect("checked"),
-        quantity: quantity.expect("checked"),
-        customer_id: customer_id.expect("checked"),
+        line: OrderLine {
+            product_id: product_id.expect("checked"),
+            quantity: quantity.expect("checked"),
+            customer_id: customer_id.expect("checked"),
+        },
     })
 }
 
+/// Answers the decision on the order, made now or replayed: the same
+/// answer either way, so a retry cannot tell the difference.
 async fn process_order(
     State(state): State<AppState>,
     body: JsonObject,
-) -> Result<Response, Problem> {
-    let line = read_line(body)?;
-    let decision = state.store.process(&line).await?;
-    let (reservation, outcome) = match decision {
-        Decision::New(r) => {
-            let outcome = match r.state {
-                ReservationState::Reserved { .. } => "reserved",
-                ReservationState::Insufficient { .. } => "insufficient_stock",
-                ReservationState::UnknownProduct => "unknown_product",
-                ReservationState::Released { .. } => "released",
-            };
-            (r, outcome)
+) -> Result<Json<Confirmation>, Problem> {
+    let request = read_process_request(body)?;
+    let (reservation, outcome) = match state.store.process(&request).await? {
+        Recorded::New(reservation) => {
+            let outcome = reservation.state.outcome();
+            (reservation, outcome)
         }
-        Decision::Replayed(r) => (r, "replayed"),
-        Decision::Conflict(existing) => {
-            metrics::counter!(RESERVATIONS, "outcome" => "conflict").increment(1);
+        Recorded::Replayed(reservation) => (reservation, ReservationOutcome::Replayed),
+        Recorded::Conflict(existing) => {
+            count_reservation(ReservationOutcome::Conflict);
+            let order_id = existing.order.order_id;
             return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "order-id-conflict",
-                "Order id already used",
-                format!(
-                    "order {} was already processed with different content",
-                    existing.line.order_id
-                ),
+                ProblemKind::OrderIdConflict,
+                format!("order {order_id} was already processed with different content"),
             )
-            .with("order_id", existing.line.order_id));
+            .with("order_id", order_id));
         }
     };
-    metrics::counter!(RESERVATIONS, "outcome" => outcome).increment(1);
-    decision_answer(&line, reservation)
+    count_reservation(outcome);
+    Ok(Json(reservation.decision().answer(&request)?))
 }
 
-/// The answer for a decision, the same whether it was made now or replayed.
-fn decision_answer(line: &OrderLine, reservation: Reservation) -> Result<Response, Problem> {
-    match reservation.state {
-        ReservationState::Reserved { total_price } => Ok(Json(json!({
-            "order_id": line.order_id,
-            "status": "confirmed",
-            "total_price": total_price,
-            "processed_at": reservation.processed_at,
-        }))
-        .into_response()),
-        ReservationState::Insufficient { available } => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "insufficient-stock",
-            "Insufficient stock",
-            format!(
-                "product {} has {available} in stock; the order asked for {}",
-                line.product_id, line.quantity
-            ),
-        )
-        .with("order_id", line.order_id.clone())
-        .with("product_id", line.product_id.clone())
-        .with("requested", line.quantity)
-        .with("available", available)),
-        ReservationState::UnknownProduct => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown-product",
-            "Unknown product",
-            format!("there is no product {}", line.product_id),
-        )
-        .with("order_id", line.order_id.clone())
-        .with("product_id", line.product_id.clone())),
-        ReservationState::Released { .. } => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "order-released",
-            "Order cancelled",
-            format!(
-                "order {} was cancelled; nothing is reserved for it",
-                line.order_id
-            ),
-        )
-        .with("order_id", line.order_id.clone())),
-    }
+fn count_reservation(outcome: ReservationOutcome) {
+    metrics::counter!(RESERVATIONS, "outcome" => outcome.as_str()).increment(1);
 }
 
-async fn release(State(state): State<AppState>, body: JsonObject) -> Result<Json<Value>, Problem> {
+async fn release(
+    State(state): State<AppState>,
+    body: JsonObject,
+) -> Result<Json<ReleaseAnswer>, Problem> {
     let mut fields = Fields::new(body);
     let order_id = fields.id("order_id");
     fields.finish()?;
     let order_id = order_id.expect("checked");
     let (outcome, reservation) = state.store.release(&order_id).await?;
-    metrics::counter!(RELEASES, "outcome" => outcome.label()).increment(1);
+    metrics::counter!(RELEASES, "outcome" => outcome.as_str()).increment(1);
     let released_quantity = match (outcome, reservation.state) {
-        (Release::NothingHeld, _) => 0,
+        (ReleaseOutcome::NothingHeld, _) => 0,
         (_, ReservationState::Released { quantity }) => quantity,
         _ => 0,
     };
-    Ok(Json(json!({
-        "order_id": order_id,
-        "status": "released",
-        "released_quantity": released_quantity,
-    })))
+    Ok(Json(ReleaseAnswer {
+        order_id,
+        status: ReleaseStatus::Released,
+        released_quantity,
+    }))
 }
 
 // ---- inventory ----------------------------------------------------------

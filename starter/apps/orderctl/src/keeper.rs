@@ -16,9 +16,11 @@ use std::time::Duration;
 
 use clap::Args;
 use order_common::{
-    config::Env,
-    dynamo::{DynamoConfig, StoreError, connect},
-    schema::{Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products},
+    runtime::config::Env,
+    storage::dynamo::{DynamoConfig, StoreError, connect},
+    storage::schema::{
+        Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products,
+    },
 };
 use tokio::signal::unix::{SignalKind, signal};
 

@@ -9,6 +9,7 @@ use std::{
 };
 
 use clap::{Args, ValueEnum};
+use order_common::api::contract::OrderLine;
 use serde_json::json;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -45,7 +46,7 @@ struct Tally {
 }
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
-    order_common::validate::check_id(&args.product_id)
+    order_common::api::validate::check_id(&args.product_id)
         .map_err(|e| anyhow::anyhow!("--product-id {e}"))?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -56,7 +57,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
         Mode::Read => {
             let created = http
                 .post(format!("{}/orders", args.url))
-                .json(&json!({"product_id": args.product_id, "quantity": 1, "customer_id": "LOAD-READER"}))
+                .json(&OrderLine {
+                    product_id: args.product_id.clone(),
+                    quantity: 1,
+                    customer_id: "LOAD-READER".to_owned(),
+                })
                 .send()
                 .await?;
             let body: serde_json::Value = created.json().await?;
@@ -79,11 +84,11 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
                 sequence += 1;
                 let request = match &target {
                     Some(order_id) => http.get(format!("{}/orders/{order_id}", args.url)),
-                    None => http.post(format!("{}/orders", args.url)).json(&json!({
-                        "product_id": args.product_id,
-                        "quantity": 1,
-                        "customer_id": format!("LOAD-{worker}-{}", sequence % 16),
-                    })),
+                    None => http.post(format!("{}/orders", args.url)).json(&OrderLine {
+                        product_id: args.product_id.clone(),
+                        quantity: 1,
+                        customer_id: format!("LOAD-{worker}-{}", sequence % 16),
+                    }),
                 };
                 let sent = Instant::now();
                 let status = match request.send().await {

@@ -19,9 +19,11 @@ use std::{process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
 use order_common::{
-    config::Env,
-    dynamo::{DynamoConfig, connect},
-    schema::{Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products},
+    runtime::config::Env,
+    storage::dynamo::{DynamoConfig, connect},
+    storage::schema::{
+        Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products,
+    },
 };
 
 #[derive(Parser)]

@@ -1,8 +1,18 @@
 //! The starter's smoke test, with assertions: create an order the way the
 //! starter's script did, read it back, and check the refusal paths.
 
+use order_common::api::contract::{OrderLine, OrderStatus, WireName};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+/// An order of the smoke test's customer.
+fn line(product_id: &str, quantity: i64) -> OrderLine {
+    OrderLine {
+        product_id: product_id.to_owned(),
+        quantity,
+        customer_id: "CUST001".to_owned(),
+    }
+}
 
 struct Checks {
     failed: usize,
@@ -38,7 +48,7 @@ pub async fn run(url: &str) -> anyhow::Result<bool> {
     );
 
     // The starter's request, byte for byte.
-    let order = json!({"product_id": "PROD001", "quantity": 1, "customer_id": "CUST001"});
+    let order = line("PROD001", 1);
     let created = http
         .post(format!("{url}/orders/"))
         .json(&order)
@@ -65,7 +75,7 @@ pub async fn run(url: &str) -> anyhow::Result<bool> {
     );
     checks.check(
         "status is confirmed",
-        body["status"] == "confirmed",
+        body["status"] == OrderStatus::Confirmed.as_str(),
         &body["status"],
     );
     checks.check(
@@ -73,6 +83,7 @@ pub async fn run(url: &str) -> anyhow::Result<bool> {
         body["total_price"] == 29,
         &body["total_price"],
     );
+    let order = serde_json::to_value(&order)?;
     for field in ["product_id", "quantity", "customer_id"] {
         checks.check(
             &format!("{field} echoed"),
@@ -104,7 +115,7 @@ pub async fn run(url: &str) -> anyhow::Result<bool> {
 
     let unknown = http
         .post(format!("{url}/orders"))
-        .json(&json!({"product_id": "NO-SUCH-PRODUCT", "quantity": 1, "customer_id": "CUST001"}))
+        .json(&line("NO-SUCH-PRODUCT", 1))
         .send()
         .await?;
     let unknown_status = unknown.status();
@@ -122,7 +133,7 @@ pub async fn run(url: &str) -> anyhow::Result<bool> {
 
     let too_many = http
         .post(format!("{url}/orders"))
-        .json(&json!({"product_id": "PROD002", "quantity": 1000, "customer_id": "CUST001"}))
+        .json(&line("PROD002", 1000))
         .send()
         .await?;
     let too_many_status = too_many.status();

@@ -13,8 +13,9 @@ use std::{
 };
 
 use order_common::{
-    dynamo::{DynamoConfig, connect, integer, s},
-    schema::{Product, TableNames, seed_product},
+    storage::dynamo::{DynamoConfig, connect},
+    storage::item::{integer, s},
+    storage::schema::{Product, TableNames, seed_product},
 };
 
 const ORDERCTL: &str = env!("CARGO_BIN_EXE_orderctl");

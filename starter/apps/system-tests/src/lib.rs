@@ -13,10 +13,10 @@ use std::{
 };
 
 use order_common::{
-    config::CommonConfig,
-    dynamo::{DynamoConfig, connect},
-    schema::{Product, TableNames, TableSpec, create_table, seed_product, seed_products},
+    service::CommonConfig,
     service::Service,
+    storage::dynamo::{DynamoConfig, connect},
+    storage::schema::{Product, TableNames, TableSpec, create_table, seed_product, seed_products},
 };
 use serde_json::Value;
 
@@ -71,12 +71,12 @@ pub async fn stock(tables: &TableNames, product_id: &str) -> i64 {
         .await
         .get_item()
         .table_name(&tables.inventory)
-        .key("product_id", order_common::dynamo::s(product_id))
+        .key("product_id", order_common::storage::item::s(product_id))
         .consistent_read(true)
         .send()
         .await
         .expect("read");
-    order_common::dynamo::integer(item.item().expect("product exists"), "stock")
+    order_common::storage::item::integer(item.item().expect("product exists"), "stock")
         .expect("stock is a number")
 }
 
@@ -165,7 +165,7 @@ pub async fn wait_in_flight(
 ) {
     let series = format!(
         "{}{{http_request_method=\"{method}\"}}",
-        order_common::metrics::HTTP_SERVER_ACTIVE
+        order_common::runtime::metrics::HTTP_SERVER_ACTIVE
     );
     eventually(
         &format!("{count} {method} requests in flight at {base_url}"),
@@ -186,7 +186,7 @@ pub async fn wait_in_flight(
 /// A service running inside the test process.
 pub struct InProcess {
     pub url: String,
-    pub lifecycle: order_common::lifecycle::Lifecycle,
+    pub lifecycle: order_common::runtime::lifecycle::Lifecycle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -323,7 +323,7 @@ pub fn assert_problem(answer: &Answer, status: u16, kind: &str) {
     );
     assert_eq!(
         answer.body["type"],
-        format!("{}{kind}", order_common::problem::TYPE_PREFIX),
+        format!("{}{kind}", order_common::api::contract::TYPE_PREFIX),
         "body: {}",
         answer.body
     );

@@ -81,7 +81,7 @@ async fn price_changes_and_removed_products_are_seen_by_the_next_order() {
         .await
         .delete_item()
         .table_name(&tables.inventory)
-        .key("product_id", order_common::dynamo::s("PROD002"))
+        .key("product_id", order_common::storage::item::s("PROD002"))
         .send()
         .await
         .expect("deleted");
@@ -275,7 +275,7 @@ async fn processor_health_and_metrics() {
 
 #[tokio::test]
 async fn readiness_fails_when_tables_are_missing() {
-    let tables = order_common::schema::TableNames::prefixed("missing-");
+    let tables = order_common::storage::schema::TableNames::prefixed("missing-");
     let processor = spawn_processor(&tables).await;
     let ready = get(&http(), &format!("{}/health/ready", processor.url)).await;
     assert_eq!(ready.status, 503, "{}", ready.body);

@@ -25,9 +25,9 @@ async fn settled_orders(table: &str, within: Duration) -> Vec<(String, i64)> {
             .iter()
             .map(|item| {
                 (
-                    order_common::dynamo::string(item, "status").unwrap(),
-                    order_common::dynamo::integer(item, "quantity").unwrap(),
-                    order_common::dynamo::string(item, "pending_action"),
+                    order_common::storage::item::string(item, "status").unwrap(),
+                    order_common::storage::item::integer(item, "quantity").unwrap(),
+                    order_common::storage::item::string(item, "pending_action"),
                 )
             })
             .collect();
@@ -413,7 +413,7 @@ async fn a_cancel_while_the_processor_is_down_releases_the_stock_later() {
 async fn the_gateway_answers_503_with_retry_after_when_dynamodb_fails() {
     // Tables that do not exist stand in for an unreachable DynamoDB: every
     // call fails the same way, and nothing can be written.
-    let tables = order_common::schema::TableNames::prefixed("absent-");
+    let tables = order_common::storage::schema::TableNames::prefixed("absent-");
     let processor = system_tests::spawn_processor(&tables).await;
     let api = system_tests::spawn_api(system_tests::api_config(&tables, &processor.url)).await;
     let http = system_tests::http();

@@ -3,7 +3,9 @@
 //! No OpenTelemetry collector can run here, so a minimal OTLP/HTTP receiver
 //! stands in for one: it only records the protobuf payloads posted to
 //! `/v1/traces`. The test proves both services export spans of the caller's
-//! trace, which also proves order-api forwarded the trace to the processor.
+//! trace, which also proves order-api forwarded the trace to the processor,
+//! and that the trace shows where the time went: a span for each DynamoDB
+//! call and for each call to the processor.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,21 +75,29 @@ async fn both_services_export_spans_of_the_callers_trace() {
         .collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let (api_seen, processor_seen) = {
+        let (api_seen, processor_seen, db_spans, client_spans) = {
             let bodies = received.lock().unwrap();
-            let of = |service: &str| {
-                bodies
-                    .iter()
-                    .any(|b| contains(b, &trace_bytes) && contains(b, service.as_bytes()))
+            let of = |service: &str, also: &[u8]| {
+                bodies.iter().any(|b| {
+                    contains(b, &trace_bytes)
+                        && contains(b, service.as_bytes())
+                        && (also.is_empty() || contains(b, also))
+                })
             };
-            (of("order-api"), of("order-processor"))
+            (
+                of("order-api", b""),
+                of("order-processor", b""),
+                of("order-processor", b"TransactWriteItems"),
+                of("order-api", b"http.request.resend_count"),
+            )
         };
-        if api_seen && processor_seen {
+        if api_seen && processor_seen && db_spans && client_spans {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "spans of trace {trace_id} not exported: order-api {api_seen}, order-processor {processor_seen}"
+            "spans of trace {trace_id} not exported: order-api {api_seen}, order-processor {processor_seen}, \
+             DynamoDB call spans {db_spans}, processor call spans {client_spans}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

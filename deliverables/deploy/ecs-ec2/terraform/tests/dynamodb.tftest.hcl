@@ -23,7 +23,7 @@ run "tables_match_the_services" {
       aws_dynamodb_table.inventory.hash_key == "product_id" &&
       aws_dynamodb_table.reservations.hash_key == "order_id"
     )
-    error_message = "Hash keys must be orders.order_id, inventory.product_id, reservations.order_id (order-common/src/schema.rs)."
+    error_message = "Hash keys must be orders.order_id, inventory.product_id, reservations.order_id (order-common/src/storage/schema.rs)."
   }
 
   assert {
@@ -39,9 +39,9 @@ run "tables_match_the_services" {
   assert {
     condition = alltrue([
       for index in aws_dynamodb_table.orders.global_secondary_index :
-      strcontains(file("../../../../starter/apps/order-common/src/schema.rs"), "\"${index.name}\"")
+      strcontains(file("../../../../starter/apps/order-common/src/storage/schema.rs"), "\"${index.name}\"")
     ])
-    error_message = "An index name here is missing from starter/apps/order-common/src/schema.rs: the services would query an index that does not exist."
+    error_message = "An index name here is missing from starter/apps/order-common/src/storage/schema.rs: the services would query an index that does not exist."
   }
 
   assert {

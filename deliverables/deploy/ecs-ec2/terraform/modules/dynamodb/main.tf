@@ -1,4 +1,4 @@
-# Keys and indexes are exactly those of starter/apps/order-common/src/schema.rs
+# Keys and indexes are exactly those of starter/apps/order-common/src/storage/schema.rs
 # (what `orderctl create-tables` creates locally); tests/dynamodb.tftest.hcl
 # holds the two together.
 

@@ -9,10 +9,20 @@
 
 use std::{future::Future, time::Duration};
 
+use tracing::Instrument;
+
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::{Client, config::Credentials, error::ProvideErrorMetadata, error::SdkError};
 
-use crate::config::{ConfigError, Env};
+use crate::{
+    runtime::{
+        config::{ConfigError, Env},
+        downstream,
+        metrics::DB_OPERATION_DURATION,
+        telemetry::ErrorChain,
+    },
+    storage::item::{Item, s},
+};
 
 /// How to reach DynamoDB.
 #[derive(Debug, Clone)]
@@ -46,6 +56,7 @@ impl DynamoConfig {
 
     /// A local DynamoDB: a JVM that can stall for seconds while it warms up
     /// or the machine is busy, hence the generous attempt timeout.
+    #[cfg(feature = "test-support")]
     pub fn local(endpoint: &str) -> Self {
         Self {
             endpoint: Some(endpoint.trim_end_matches('/').to_owned()),
@@ -126,29 +137,31 @@ pub async fn connect(config: &DynamoConfig) -> Result<Client, ConfigError> {
     Ok(Client::new(&sdk_config))
 }
 
-/// What went wrong talking to DynamoDB, as far as a caller needs to know.
+/// What went wrong talking to DynamoDB, as far as a caller needs to know;
+/// the SDK's error, with its own causes, is the source.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Throttled, timed out, unreachable, or a server error: try again later.
-    #[error("DynamoDB unavailable: {0}")]
-    Unavailable(String),
+    #[error("DynamoDB unavailable")]
+    Unavailable(#[source] BoxError),
     /// A request DynamoDB refused as invalid: a bug, not something a retry fixes.
-    #[error("DynamoDB refused the request: {0}")]
-    Rejected(String),
+    #[error("DynamoDB refused the request")]
+    Rejected(#[source] BoxError),
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: SdkError<E, R>) -> Self {
-        let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
         match err.code() {
             // A missing table is an operator's problem that fixes itself once
             // the table exists: it stays `Unavailable` (503), like the readiness probe.
-            Some("ValidationException" | "SerializationException") => Self::Rejected(message),
-            _ => Self::Unavailable(message),
+            Some("ValidationException" | "SerializationException") => Self::Rejected(err.into()),
+            _ => Self::Unavailable(err.into()),
         }
     }
 }
@@ -162,13 +175,17 @@ fn outcome<T, E: ProvideErrorMetadata>(result: &Result<T, E>) -> &'static str {
             Some("ConditionalCheckFailedException" | "TransactionCanceledException") => {
                 "condition_failed"
             }
-            _ => "error",
+            _ => ERROR,
         },
     }
 }
 
-/// Runs one DynamoDB call and records `db_client_operation_duration_seconds`
-/// by operation, table and outcome.
+/// The outcome label of a failed call (a bug, or DynamoDB not answering).
+const ERROR: &str = "error";
+
+/// Runs one DynamoDB call in a client span of its own (so a trace shows
+/// where a request's time went) and records
+/// `db_client_operation_duration_seconds` by operation, table and outcome.
 pub async fn observe<T, E>(
     operation: &'static str,
     table: &str,
@@ -177,15 +194,32 @@ pub async fn observe<T, E>(
 where
     E: ProvideErrorMetadata,
 {
+    let span = tracing::info_span!(
+        "dynamodb",
+        otel.kind = "client",
+        otel.name = %format_args!("{operation} {table}"),
+        otel.status_code = tracing::field::Empty,
+        db.system.name = "aws.dynamodb",
+        db.operation.name = operation,
+        db.collection.name = table,
+        error.type = tracing::field::Empty,
+    );
     let started = std::time::Instant::now();
-    let result = call.await;
+    let result = call.instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    crate::http::add_downstream_time(elapsed);
+    downstream::add(elapsed);
+    let outcome = outcome(&result);
+    if outcome == ERROR {
+        span.record("otel.status_code", "ERROR");
+        if let Err(err) = &result {
+            span.record("error.type", err.code().unwrap_or("unknown"));
+        }
+    }
     metrics::histogram!(
-        crate::metrics::DB_OPERATION_DURATION,
+        DB_OPERATION_DURATION,
         "db_operation_name" => operation,
         "db_collection_name" => table.to_owned(),
-        "outcome" => outcome(&result),
+        "outcome" => outcome,
     )
     .record(elapsed.as_secs_f64());
     result
@@ -234,6 +268,28 @@ pub async fn put_if_absent(
     }
 }
 
+/// Reads the item whose `key` attribute is `value`. Strongly consistent:
+/// every read in these services decides what to write next.
+pub async fn get_item(
+    client: &Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> Result<Option<Item>, StoreError> {
+    let output = observe(
+        "GetItem",
+        table,
+        client
+            .get_item()
+            .table_name(table)
+            .key(key, s(value))
+            .consistent_read(true)
+            .send(),
+    )
+    .await?;
+    Ok(output.item)
+}
+
 /// Checks DynamoDB answers for `table` within `timeout`: the readiness probe.
 pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Result<(), String> {
     let call = observe(
@@ -243,34 +299,9 @@ pub async fn check_table(client: &Client, table: &str, timeout: Duration) -> Res
     );
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(err)) => Err(StoreError::from(err).to_string()),
+        Ok(Err(err)) => Err(ErrorChain(&StoreError::from(err)).to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
-}
-
-/// A DynamoDB item.
-pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
-
-/// A string attribute of an item.
-pub fn string(item: &Item, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
-}
-
-/// An integer attribute of an item.
-pub fn integer(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-}
-
-/// The attribute value of a string.
-pub fn s(value: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(value.into())
-}
-
-/// The attribute value of an integer.
-pub fn n(value: i64) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::N(value.to_string())
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::{
 };
 
 use crate::{
-    config::{ConfigError, Env},
-    dynamo::StoreError,
+    runtime::config::{ConfigError, Env},
+    storage::dynamo::StoreError,
 };
 
 /// Orders by customer, newest first: partition `customer_id`, sort `created_at`.
@@ -82,6 +82,7 @@ impl TableNames {
     }
 
     /// Names with a prefix, so tests can share one DynamoDB without sharing data.
+    #[cfg(feature = "test-support")]
     pub fn prefixed(prefix: &str) -> Self {
         let base = Self::default();
         Self {
@@ -212,10 +213,9 @@ async fn wait_active(client: &Client, table: &str, wait: Duration) -> Result<(),
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(StoreError::Unavailable(format!(
-                "table {table} not ACTIVE after {} s",
-                wait.as_secs()
-            )));
+            return Err(StoreError::Unavailable(
+                format!("table {table} not ACTIVE after {} s", wait.as_secs()).into(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

@@ -1,10 +1,8 @@
 //! Per-request plumbing shared by both services: request id, trace context,
-//! one log line and the HTTP metrics for every request.
+//! one log line and the HTTP metrics for every request, and the routes every
+//! service completes its router with.
 
-use std::{
-    cell::Cell,
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use axum::{
     Router,
@@ -18,7 +16,14 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use tracing::Instrument;
 
-use crate::{metrics as names, problem::Problem, validate::MAX_BODY_BYTES};
+use crate::{
+    api::{
+        contract::ProblemKind,
+        problem::{Cause, Problem},
+        validate::MAX_BODY_BYTES,
+    },
+    runtime::{downstream, metrics as names, telemetry::ErrorChain},
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -75,6 +80,21 @@ impl RequestContext {
     /// The `traceparent` to send downstream: same trace, this span as parent.
     pub fn traceparent(&self) -> String {
         format!("00-{}-{}-01", self.trace_id, self.span_id)
+    }
+
+    /// The `traceparent` for a call made within `span` (a client span):
+    /// the span's own ids when traces are exported, so the callee's span is
+    /// its child; else this request's, as [`Self::traceparent`].
+    pub fn traceparent_within(&self, span: &tracing::Span) -> String {
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+        let exported = span.context().span().span_context().clone();
+        if exported.is_valid() {
+            format!("00-{}-{}-01", exported.trace_id(), exported.span_id())
+        } else {
+            self.traceparent()
+        }
     }
 }
 
@@ -151,18 +171,6 @@ fn request_span(context: &mut RequestContext, method: &'static str, path: &str) 
     span
 }
 
-tokio::task_local! {
-    /// Time the current request has spent waiting on DynamoDB and on other
-    /// services, so the service's own share of the latency can be measured.
-    static DOWNSTREAM: Cell<Duration>;
-}
-
-/// Adds time spent waiting on a dependency to the current request's tally
-/// (a no-op outside a request, such as in the reconciler).
-pub fn add_downstream_time(waited: Duration) {
-    let _ = DOWNSTREAM.try_with(|total| total.set(total.get() + waited));
-}
-
 /// The route template a request matched, carried out of the router on the
 /// response so the outer layer can label metrics without raw paths (which
 /// would make one series per order id).
@@ -221,12 +229,8 @@ async fn observe(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(context.clone());
     let in_flight = InFlight::start(method);
 
-    let (mut response, downstream) = DOWNSTREAM
-        .scope(Cell::new(Duration::ZERO), async {
-            let response = next.run(req).instrument(span.clone()).await;
-            (response, DOWNSTREAM.with(Cell::get))
-        })
-        .await;
+    let (mut response, downstream) =
+        downstream::measure(next.run(req).instrument(span.clone())).await;
 
     drop(in_flight);
     let elapsed = started.elapsed();
@@ -273,10 +277,33 @@ async fn observe(mut req: Request, next: Next) -> Response {
     response
 }
 
+/// Logs the error behind an answer, once, with all its causes. Handlers and
+/// conversions only attach it to the problem (see [`Cause`]), so an error is
+/// neither logged twice nor lost on its way out.
+async fn log_cause(req: Request, next: Next) -> Response {
+    let context = req.extensions().get::<RequestContext>().cloned();
+    let mut response = next.run(req).await;
+    let Some(cause) = response.extensions_mut().remove::<Cause>() else {
+        return response;
+    };
+    let error = ErrorChain(cause.error.as_ref());
+    let (request_id, trace_id) = context
+        .map(|c| (c.request_id, c.trace_id))
+        .unwrap_or_default();
+    // Unavailable is the dependency's fault and heals; anything else is ours.
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(error = %error, request_id, trace_id, "{}", cause.message);
+    } else {
+        tracing::error!(error = %error, request_id, trace_id, "{}", cause.message);
+    }
+    response
+}
+
 /// Completes a service's router with what every service has: `/metrics`,
 /// `/openapi.json` (the service's own document), problem answers for unknown
 /// routes and methods, the body size limit, and per-request observation
-/// (route label, metrics, request id, trace context, access log).
+/// (route label, metrics, request id, trace context, access log, and the
+/// log of an answer's cause).
 pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str) -> Router {
     router
         .route(
@@ -298,14 +325,13 @@ pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
+                ProblemKind::MethodNotAllowed,
                 "this route does not accept that method",
             )
         })
         .route_layer(middleware::from_fn(label_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_cause))
         .layer(middleware::from_fn(observe))
 }
 
@@ -343,6 +369,70 @@ mod tests {
             parse_traceparent(&header),
             Some((context.trace_id.clone(), context.span_id.clone()))
         );
+    }
+
+    /// Log lines, as the JSON subscriber writes them.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct DispatchFailure(#[source] std::io::Error);
+
+    #[tokio::test]
+    async fn a_cause_is_logged_once_with_its_chain_and_request() {
+        use tower::ServiceExt;
+
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let failing = Router::new().route(
+            "/fail",
+            get(|| async {
+                let refused = std::io::Error::other("connection refused");
+                let err = crate::storage::dynamo::StoreError::Unavailable(Box::new(
+                    DispatchFailure(refused),
+                ));
+                Problem::from(err)
+            }),
+        );
+        let app = complete(failing, crate::runtime::metrics::install(), "{}");
+        let request = Request::get("/fail")
+            .header(REQUEST_ID, "req-1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.extensions().get::<Cause>().is_none());
+
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains("DynamoDB call failed"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].contains(
+                r#""error":"DynamoDB unavailable: dispatch failure: connection refused""#
+            ),
+            "{text}"
+        );
+        assert!(lines[0].contains(r#""request_id":"req-1""#), "{text}");
+        assert!(lines[0].contains(r#""level":"WARN""#), "{text}");
     }
 
     #[test]

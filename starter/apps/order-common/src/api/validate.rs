@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::problem::Problem;
+use crate::api::{contract::ProblemKind, problem::Problem};
 
 /// The largest request body accepted, in bytes. An order is under 200 bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -43,18 +43,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             .to_ascii_lowercase();
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Unsupported media type",
+                ProblemKind::UnsupportedMediaType,
                 format!("send the body as application/json (got {:?})", content_type),
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body-too-large",
-                    "Request body too large",
+                    ProblemKind::BodyTooLarge,
                     format!("the body must be at most {MAX_BODY_BYTES} bytes"),
                 )
             } else {
@@ -107,13 +103,7 @@ pub fn invalid(errors: Vec<FieldError>) -> Problem {
         .iter()
         .map(|e| json!({ "field": e.field, "message": e.message }))
         .collect();
-    Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation-error",
-        "Invalid request",
-        detail,
-    )
-    .with("errors", list)
+    Problem::new(ProblemKind::ValidationError, detail).with("errors", list)
 }
 
 /// Checks an identifier: 1–64 characters of `A-Z a-z 0-9 _ - . :`. These
@@ -255,7 +245,7 @@ mod tests {
         assert!(f.integer("quantity", 1, 10).is_none());
         assert!(f.id("customer_id").is_none());
         let problem = f.finish().unwrap_err();
-        assert_eq!(problem.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let fields: Vec<String> = problem.extensions["errors"]
             .as_array()
             .unwrap()

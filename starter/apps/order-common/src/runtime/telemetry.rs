@@ -6,7 +6,7 @@
 //! `OTEL_*` variables itself (endpoint, headers, `OTEL_SERVICE_NAME`,
 //! `OTEL_RESOURCE_ATTRIBUTES`, batch settings). Without it no tracing
 //! machinery runs, but the trace context is still propagated and logged
-//! (see [`crate::http`]).
+//! (see [`crate::api::middleware`]).
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
@@ -14,7 +14,7 @@ use tracing_subscriber::{
     EnvFilter, Layer, Registry, fmt, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::LogFormat;
+use crate::runtime::config::LogFormat;
 
 /// Keeps the trace exporter alive; [`Telemetry::shutdown`] flushes it.
 #[must_use = "dropping it stops nothing, but call shutdown() to flush traces on exit"]
@@ -89,4 +89,40 @@ fn tracer_provider(
         .with_batch_exporter(exporter)
         .with_resource(resource.build())
         .build())
+}
+
+/// An error and its causes, `outer: inner: innermost`, as logs show it:
+/// most errors' own message leaves out why (a "dispatch failure" is a
+/// refused connection three sources down).
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_chain_names_every_cause() {
+        let io = std::io::Error::other("connection refused");
+        let outer: Box<dyn std::error::Error + Send + Sync> = Box::new(Wrapped(io));
+        assert_eq!(
+            ErrorChain(outer.as_ref()).to_string(),
+            "dispatch failure: connection refused"
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Wrapped(#[source] std::io::Error);
 }

@@ -3,6 +3,12 @@
 //! Every error answer is `application/problem+json` with `type`, `title`,
 //! `status` and `detail` (the starter's FastAPI clients read `detail`), plus
 //! extensions such as `order_id`, `available` or per-field `errors`.
+//!
+//! What went wrong inside never reaches the client: it travels on the
+//! response as a [`Cause`], and the middleware logs it once (see
+//! [`crate::api::middleware`]).
+
+use std::sync::Arc;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -10,38 +16,34 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::dynamo::StoreError;
-
-/// The prefix of every problem `type`. A URN: stable, and it does not
-/// pretend to be a page someone can open.
-pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
+use crate::{api::contract::ProblemKind, storage::dynamo::StoreError};
 
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub status: StatusCode,
-    /// The last segment of `type`, such as `insufficient-stock`.
-    pub kind: &'static str,
-    pub title: &'static str,
+    pub kind: ProblemKind,
     pub detail: String,
     pub extensions: Map<String, Value>,
     /// Seconds for a `Retry-After` header (503 answers).
     pub retry_after: Option<u32>,
+    pub cause: Option<Cause>,
+}
+
+/// The error behind a problem answer, for the log only.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    /// The log line's message, which operators search for.
+    pub message: &'static str,
+    pub error: Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
         Self {
-            status,
             kind,
-            title,
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -51,51 +53,49 @@ impl Problem {
         self
     }
 
+    /// Attaches the error behind the answer, to be logged as `message`.
+    pub fn caused_by(
+        mut self,
+        message: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.cause = Some(Cause {
+            message,
+            error: Arc::new(error),
+        });
+        self
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-request",
-            "Malformed request",
-            detail,
-        )
+        Self::new(ProblemKind::MalformedRequest, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::new(ProblemKind::NotFound, detail)
     }
 
     /// A dependency could not serve the request; the client should retry.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "dependency-unavailable",
-            "Service temporarily unavailable",
-            detail,
-        );
+        let mut problem = Self::new(ProblemKind::DependencyUnavailable, detail);
         problem.retry_after = Some(1);
         problem
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            detail,
-        )
+        Self::new(ProblemKind::Internal, detail)
     }
 
-    pub fn type_uri(&self) -> String {
-        format!("{TYPE_PREFIX}{}", self.kind)
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
     }
 
     /// The JSON body. Extensions come first so they can never replace a
     /// standard member.
     pub fn body(&self) -> Value {
         let mut body = self.extensions.clone();
-        body.insert("type".into(), json!(self.type_uri()));
-        body.insert("title".into(), json!(self.title));
-        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("type".into(), json!(self.kind.type_uri()));
+        body.insert("title".into(), json!(self.kind.title()));
+        body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("detail".into(), json!(self.detail));
         Value::Object(body)
     }
@@ -103,7 +103,7 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -112,23 +112,24 @@ impl IntoResponse for Problem {
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(cause);
+        }
         response
     }
 }
 
-/// DynamoDB failures are logged here, once, with the detail an operator
-/// needs; the client gets a short answer without internals.
+/// The client gets a short answer without internals; the DynamoDB error
+/// goes with it for the log.
 impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {
         match &err {
             StoreError::Unavailable(_) => {
-                tracing::warn!(error = %err, "DynamoDB call failed");
                 Problem::unavailable("the database is not answering; retry shortly")
+                    .caused_by("DynamoDB call failed", err)
             }
-            StoreError::Rejected(_) => {
-                tracing::error!(error = %err, "DynamoDB refused a request");
-                Problem::internal("the database refused the request")
-            }
+            StoreError::Rejected(_) => Problem::internal("the database refused the request")
+                .caused_by("DynamoDB refused a request", err),
         }
     }
 }

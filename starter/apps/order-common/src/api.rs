@@ -1,0 +1,14 @@
+//! HTTP: the wire contract ([`contract`]) and the processor's decision on it
+//! ([`decision`]), how errors become RFC 9457 answers ([`problem`]), how
+//! request bodies are checked ([`validate`]), what every request goes
+//! through ([`middleware`]) and the health answers ([`health`]).
+//!
+//! It uses [`crate::runtime`], and [`crate::storage`] in one place only: the
+//! conversion of a storage error into a problem answer.
+
+pub mod contract;
+pub mod decision;
+pub mod health;
+pub mod middleware;
+pub mod problem;
+pub mod validate;

@@ -1,0 +1,296 @@
+//! The wire contract: every body and every name that the gateway, the
+//! processor and `orderctl` exchange, declared once.
+//!
+//! Bodies are plain serde types, so the JSON on the wire is what these
+//! declarations say and no service builds it by hand. The enumerations are
+//! also stored (DynamoDB attributes) and counted (metric labels); each
+//! variant has one spelling everywhere, its serde name, which
+//! [`WireName::as_str`] returns too (strum derives it from the same rule; a
+//! test keeps the two equal).
+
+use std::str::FromStr;
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
+
+/// The prefix of every problem `type`. A URN: stable, and it does not
+/// pretend to be a page someone can open.
+pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
+
+/// An enumeration sent, stored and counted by name: strum derives the
+/// spelling from the same `rename_all` rule as serde.
+pub trait WireName: Copy + Into<&'static str> + FromStr + VariantArray + 'static {
+    /// The name on the wire.
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+impl<T: Copy + Into<&'static str> + FromStr + VariantArray + 'static> WireName for T {}
+
+// ---- names ----------------------------------------------------------------
+
+/// Where an order is in its life (the `status` of an order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+    Cancelled,
+}
+
+/// Why the processor refused an order (the `reason` of a rejected order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum RejectReason {
+    InsufficientStock,
+    UnknownProduct,
+}
+
+impl RejectReason {
+    /// The kind of the problem that answers a refusal for this reason.
+    pub fn problem_kind(self) -> ProblemKind {
+        match self {
+            Self::InsufficientStock => ProblemKind::InsufficientStock,
+            Self::UnknownProduct => ProblemKind::UnknownProduct,
+        }
+    }
+}
+
+/// The last segment of a problem's `type`. Each kind always has the same
+/// status and title, so they are fixed here rather than at every use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "kebab-case")]
+pub enum ProblemKind {
+    MalformedRequest,
+    ValidationError,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    DependencyUnavailable,
+    Internal,
+    InsufficientStock,
+    UnknownProduct,
+    OrderReleased,
+    OrderIdConflict,
+    IdempotencyKeyReused,
+    OrderNotCancellable,
+}
+
+impl ProblemKind {
+    /// The problem's `type`.
+    pub fn type_uri(self) -> String {
+        format!("{TYPE_PREFIX}{}", self.as_str())
+    }
+
+    pub fn from_type_uri(uri: &str) -> Option<Self> {
+        uri.strip_prefix(TYPE_PREFIX).and_then(Self::parse)
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InsufficientStock | Self::OrderReleased | Self::OrderNotCancellable => {
+                StatusCode::CONFLICT
+            }
+            Self::ValidationError
+            | Self::UnknownProduct
+            | Self::OrderIdConflict
+            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "Malformed request",
+            Self::ValidationError => "Invalid request",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::BodyTooLarge => "Request body too large",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::DependencyUnavailable => "Service temporarily unavailable",
+            Self::Internal => "Internal error",
+            Self::InsufficientStock => "Insufficient stock",
+            Self::UnknownProduct => "Unknown product",
+            Self::OrderReleased => "Order cancelled",
+            Self::OrderIdConflict => "Order id already used",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::OrderNotCancellable => "Order cannot be cancelled",
+        }
+    }
+}
+
+/// The `outcome` label of `inventory_reservations_total`. The first four are
+/// also the `state` of a reservation record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum ReservationOutcome {
+    Reserved,
+    InsufficientStock,
+    UnknownProduct,
+    Released,
+    Replayed,
+    Conflict,
+}
+
+impl From<RejectReason> for ReservationOutcome {
+    fn from(reason: RejectReason) -> Self {
+        match reason {
+            RejectReason::InsufficientStock => Self::InsufficientStock,
+            RejectReason::UnknownProduct => Self::UnknownProduct,
+        }
+    }
+}
+
+/// The `outcome` label of `inventory_releases_total`: what a release did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum ReleaseOutcome {
+    Released,
+    NothingHeld,
+    Replayed,
+}
+
+/// The `status` of a release answer: always `released`, whether stock was
+/// held or not (`released_quantity` says how much).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseStatus {
+    Released,
+}
+
+// ---- bodies ---------------------------------------------------------------
+
+/// What a customer orders: the body of `POST /orders`, and the part of an
+/// order that never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub quantity: i64,
+    pub customer_id: String,
+}
+
+/// `POST /process-order`: reserve stock for an order, once per `order_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRequest {
+    pub order_id: String,
+    #[serde(flatten)]
+    pub line: OrderLine,
+}
+
+/// The 200 answer to a process request: the stock is reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub order_id: String,
+    /// Always `confirmed`.
+    pub status: OrderStatus,
+    pub total_price: i64,
+    pub processed_at: String,
+}
+
+/// `POST /release`: give back what an order holds, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    pub order_id: String,
+}
+
+/// The 200 answer to a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseAnswer {
+    pub order_id: String,
+    pub status: ReleaseStatus,
+    pub released_quantity: i64,
+}
+
+// ---- the decision ---------------------------------------------------------
+
+/// The processor's decision on an order: the one form it has on both sides
+/// of the wire. The processor answers it with a [`Confirmation`] or a
+/// problem, the gateway reads it back and records it (see
+/// [`crate::api::decision`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Confirmed {
+        total_price: i64,
+        processed_at: String,
+    },
+    Rejected {
+        reason: RejectReason,
+        /// The stock there was, when that was the reason.
+        available: Option<i64>,
+    },
+    /// The order was cancelled before it was processed: nothing is reserved.
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn serde_spelling_is_as_str<T: WireName + Serialize + std::fmt::Debug>() {
+        for value in T::VARIANTS {
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                json!(value.as_str()),
+                "{value:?}"
+            );
+            assert!(
+                matches!(T::parse(value.as_str()), Some(parsed) if parsed.as_str() == value.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn every_name_has_one_spelling() {
+        serde_spelling_is_as_str::<OrderStatus>();
+        serde_spelling_is_as_str::<RejectReason>();
+        serde_spelling_is_as_str::<ProblemKind>();
+        serde_spelling_is_as_str::<ReservationOutcome>();
+        serde_spelling_is_as_str::<ReleaseOutcome>();
+        assert_eq!(OrderStatus::parse("shipped"), None);
+    }
+
+    #[test]
+    fn process_request_is_flat_on_the_wire() {
+        let request = ProcessRequest {
+            order_id: "o1".into(),
+            line: OrderLine {
+                product_id: "P1".into(),
+                quantity: 2,
+                customer_id: "C1".into(),
+            },
+        };
+        let wire =
+            json!({"order_id": "o1", "product_id": "P1", "quantity": 2, "customer_id": "C1"});
+        assert_eq!(serde_json::to_value(&request).unwrap(), wire);
+        assert_eq!(
+            serde_json::from_value::<ProcessRequest>(wire).unwrap(),
+            request
+        );
+    }
+}
