@@ -13,6 +13,9 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root" || exit 1
 apps=starter/apps
+# Where scripts/install-tools.sh puts the pinned cargo tools (nextest, deny),
+# as the Makefile does: CI jobs call this script directly.
+export PATH="$root/.tools/cargo/bin:$PATH"
 
 native_smoke() {
   make --no-print-directory dev || { make --no-print-directory down; return 1; }
