@@ -72,6 +72,10 @@ test-rust: ## Unit and black-box tests (cargo nextest) against a fresh DynamoDB 
 	$(CARGO) build $(CARGO_MANIFEST) --workspace --bins --locked
 	$(APPS)/scripts/with-dynamodb-local.sh $(CARGO) nextest run $(CARGO_MANIFEST) --workspace --locked --no-fail-fast
 
+.PHONY: openapi
+openapi: ## Write each service's generated OpenAPI document to its committed openapi.json
+	UPDATE_OPENAPI=1 $(CARGO) test $(CARGO_MANIFEST) --locked -p order-api -p order-processor --lib openapi_document_is_committed
+
 # Each deploy target keeps its own targets in make/<area>.mk.
 -include make/*.mk
 

@@ -4,8 +4,8 @@
 # them, and the exit code is non-zero if any failed.
 #
 #   scripts/test.sh [AREA...]   only these areas: rust (lint, tests, the native
-#                               smoke test, shellcheck, the benchmark's smoke
-#                               run) or one of scripts/checks/<area>.sh; the CI
+#                               smoke test, the API contract, shellcheck, the
+#                               benchmark's smoke run) or one of scripts/checks/<area>.sh; the CI
 #                               workflow runs one job per area this way
 set -uo pipefail
 
@@ -51,6 +51,7 @@ rust_checks() {
   check "cargo clippy -D warnings" cargo clippy --manifest-path "$apps/Cargo.toml" --workspace --all-targets --locked -- -D warnings
   check "cargo nextest (DynamoDB Local)" make --no-print-directory test-rust
   check "native stack: orderctl smoke + test_docker_compose.sh" native_smoke
+  check "API contract: schemathesis against both OpenAPI documents" scripts/api-contract.sh
   check "shellcheck" shell_lint
   check "cargo deny (starter/apps/deny.toml)" supply_chain
   check "benchmark smoke run (make bench-quick)" make --no-print-directory bench-quick

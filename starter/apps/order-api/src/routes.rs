@@ -9,24 +9,74 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use order_common::{
-    api::contract::{OrderLine, OrderStatus, RejectReason},
+    api::contract::{OrderLine, OrderStatus, ProblemKind, RejectReason},
     api::decision,
-    api::health::{self, Check, Report},
+    api::health::{self, Check, ReadyAnswers, Report, ReportAnswers},
     api::middleware::RequestContext,
+    api::openapi::{BODY_PROBLEMS, Id, STORE_PROBLEMS, limit_param, query_param},
     api::problem::Problem,
-    api::validate::{FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, invalid},
+    api::validate::{
+        FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, check_limit, id_class, invalid,
+    },
+    problem_answers,
     runtime::lifecycle::Lifecycle,
     storage::dynamo,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{
+    IntoParams, OpenApi, ToSchema,
+    openapi::{
+        ObjectBuilder, Ref, Required, Type,
+        path::{Parameter, ParameterBuilder, ParameterIn},
+    },
+};
 
 use crate::{orders::Orders, store::Order};
 
 const SERVICE: &str = "order-api";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The longest `Idempotency-Key` accepted (printable ASCII).
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// Orders on a page when the client does not say (`limit`).
+const DEFAULT_LIMIT: i32 = 20;
+
+/// The gateway's routes, for its document ([`openapi`]).
+#[derive(OpenApi)]
+#[openapi(
+    paths(create_order, list_orders, get_order, cancel_order, ready, health_report),
+    components(schemas(Order, OrderPage)),
+    tags((name = "orders", description = "Placing, reading, listing and cancelling orders."))
+)]
+struct Routes;
+
+/// The gateway's OpenAPI document, served at `/openapi.json` and committed
+/// as `order-api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = order_common::api::openapi::document(
+        SERVICE,
+        VERSION,
+        "The order gateway: records each order durably, asks the order processor to reserve stock, and finishes in the background what it could not finish in the request.",
+        Routes::openapi(),
+    );
+    // `/orders/` serves the same operations (see `router`).
+    if let Some(orders) = document.paths.paths.get("/orders") {
+        let mut same = orders.clone();
+        for operation in [&mut same.get, &mut same.post].into_iter().flatten() {
+            operation.operation_id = operation
+                .operation_id
+                .take()
+                .map(|id| format!("{id}TrailingSlash"));
+            operation.description = Some(format!(
+                "The same operation as `/orders` (the starter's clients use this form; no redirect).\n\n{}",
+                operation.description.take().unwrap_or_default()
+            ));
+        }
+        document.paths.paths.insert("/orders/".into(), same);
+    }
+    document
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -47,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::api::middleware::complete(routes, state.metrics, include_str!("../openapi.json"))
+    order_common::api::middleware::complete(routes, state.metrics, &openapi())
 }
 
 // ---- orders -------------------------------------------------------------
@@ -59,14 +109,38 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     };
     match value.to_str() {
         Ok(key)
-            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            if !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
+                && key.bytes().all(|b| b.is_ascii_graphic()) =>
         {
             Ok(Some(key.to_owned()))
         }
         _ => Err(invalid(vec![FieldError::new(
             "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters (a UUID is ideal)",
+            format!(
+                "must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters (a UUID is ideal)"
+            ),
         )])),
+    }
+}
+
+/// The `Idempotency-Key` header, as [`idempotency_key`] reads it.
+struct IdempotencyKey;
+
+impl IntoParams for IdempotencyKey {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        // Printable ASCII is `!` to `~`.
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_IDEMPOTENCY_KEY_LEN))
+            .pattern(Some(format!("^[!-~]{{1,{MAX_IDEMPOTENCY_KEY_LEN}}}$")));
+        vec![ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .description(Some(format!("Makes the request safe to repeat: 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters without spaces (a UUID is ideal). The same key with the same body always answers for the same order; an invalid key answers 422 `validation-error`.")))
+            .schema(Some(schema))
+            .build()]
     }
 }
 
@@ -113,6 +187,50 @@ fn rejection(order: &Order) -> Problem {
     decision::rejection(&order.order_id, &order.line, reason, order.available)
 }
 
+problem_answers!(
+    CreateOrderProblems = BODY_PROBLEMS,
+    STORE_PROBLEMS,
+    [
+        ProblemKind::InsufficientStock,
+        ProblemKind::UnknownProduct,
+        ProblemKind::IdempotencyKeyReused,
+    ]
+);
+
+/// Place an order
+///
+/// Records the order as pending, then asks the order processor to reserve
+/// the stock and records its decision. The answer depends on where the order
+/// ends up: 201 when confirmed, 202 when the processor could not be reached
+/// (the order stays pending and is finished later in the background), and a
+/// problem when the processor refused it (409 `insufficient-stock`, 422
+/// `unknown-product`).
+///
+/// With an `Idempotency-Key`, the order id is derived from the key, so
+/// repeating the request never places a second order: a repeat with the same
+/// body answers for the order as it is now (finishing it first if it is
+/// still pending, and answering 200 if it has since been cancelled), and a
+/// repeat with a different body is refused with 409 `idempotency-key-reused`.
+///
+/// The body must be a JSON object sent as `application/json` (or another
+/// `+json` type), at most 16 KiB; every invalid or unknown field is reported
+/// at once.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    operation_id = "createOrder",
+    params(IdempotencyKey),
+    request_body = OrderLine,
+    responses(
+        (status = 200, description = "The order is cancelled: a repeat, with the same `Idempotency-Key`, of an order cancelled since, or an order cancelled while it was being placed.", body = Order),
+        (status = 201, description = "The order is confirmed: stock is reserved and `total_price` is set.", body = Order,
+            headers(("Location" = String, description = "The order's URL: `/orders/{order_id}`."))),
+        (status = 202, description = "The order is recorded but still pending: the processor could not be reached. It is finished later; follow `Location` to see the outcome.", body = Order,
+            headers(("Location" = String, description = "The order's URL: `/orders/{order_id}`."))),
+        CreateOrderProblems,
+    )
+)]
 async fn create_order(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
@@ -129,6 +247,22 @@ fn checked_order_id(order_id: &str) -> Result<(), Problem> {
     check_id(order_id).map_err(|message| invalid(vec![FieldError::new("order_id", message)]))
 }
 
+problem_answers!(
+    OrderProblems = [ProblemKind::NotFound, ProblemKind::ValidationError],
+    STORE_PROBLEMS
+);
+
+/// Get an order
+///
+/// The order as it is now (a strongly consistent read).
+#[utoipa::path(
+    get,
+    path = "/orders/{order_id}",
+    tag = "orders",
+    operation_id = "getOrder",
+    params(("order_id" = Id, Path, description = "The order's id. An invalid id answers 422 `validation-error`.")),
+    responses((status = 200, description = "The order.", body = Order), OrderProblems)
+)]
 async fn get_order(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
@@ -143,6 +277,30 @@ async fn get_order(
     }
 }
 
+problem_answers!(
+    CancelProblems = [
+        ProblemKind::NotFound,
+        ProblemKind::ValidationError,
+        ProblemKind::OrderNotCancellable,
+    ],
+    STORE_PROBLEMS
+);
+
+/// Cancel an order
+///
+/// Cancels a pending or confirmed order and asks the processor to give its
+/// stock back; if the processor cannot be reached, the stock is given back
+/// later in the background. Cancelling an order that is already cancelled
+/// answers the order again. A rejected order cannot be cancelled. No request
+/// body is read.
+#[utoipa::path(
+    post,
+    path = "/orders/{order_id}/cancel",
+    tag = "orders",
+    operation_id = "cancelOrder",
+    params(("order_id" = Id, Path, description = "The order's id. An invalid id answers 422 `validation-error`.")),
+    responses((status = 200, description = "The order, now cancelled.", body = Order), CancelProblems)
+)]
 async fn cancel_order(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
@@ -152,25 +310,105 @@ async fn cancel_order(
     Ok(Json(state.orders.cancel(&context, &order_id).await?))
 }
 
-/// Pagination cursors are opaque to clients: base64url of the last key.
+/// What the `created_at` of a cursor looks like, `d` standing for a digit:
+/// the shape of [`order_common::time`]'s timestamps.
+const TIMESTAMP_SHAPE: &str = "dddd-dd-ddTdd:dd:dd.dddZ";
+/// Between the two parts of a cursor; no id contains it.
+const CURSOR_SEPARATOR: char = '~';
+
+/// A page's cursor: the `created_at` and `order_id` of its last order, the
+/// customer index's key after the customer. Any text of that shape is a
+/// cursor (DynamoDB starts after any key, stored or not), so the shape is
+/// the whole rule and the document can state it ([`cursor_pattern`]).
 fn encode_cursor((created_at, order_id): &(String, String)) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{created_at} {order_id}"))
+    format!("{created_at}{CURSOR_SEPARATOR}{order_id}")
 }
 
 fn decode_cursor(cursor: &str) -> Option<(String, String)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let (created_at, order_id) = text.split_once(' ')?;
-    order_common::time::parse(created_at)?;
-    check_id(order_id).ok()?;
-    Some((created_at.to_owned(), order_id.to_owned()))
+    let (created_at, order_id) = cursor.split_once(CURSOR_SEPARATOR)?;
+    let shaped = created_at.len() == TIMESTAMP_SHAPE.len()
+        && created_at
+            .chars()
+            .zip(TIMESTAMP_SHAPE.chars())
+            .all(|(c, shape)| match shape {
+                'd' => c.is_ascii_digit(),
+                shape => c == shape,
+            });
+    (shaped && check_id(order_id).is_ok()).then(|| (created_at.to_owned(), order_id.to_owned()))
 }
 
+/// The pattern of [`decode_cursor`], from the same constants.
+fn cursor_pattern() -> String {
+    let created_at: String = TIMESTAMP_SHAPE
+        .chars()
+        .map(|shape| match shape {
+            'd' => "[0-9]".to_owned(),
+            '.' => "\\.".to_owned(),
+            shape => shape.to_string(),
+        })
+        .collect();
+    format!("^{created_at}{CURSOR_SEPARATOR}{}$", id_class())
+}
+
+/// The query of `GET /orders`, as [`list_orders`] reads it.
+struct ListQuery;
+
+impl IntoParams for ListQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut customer_id = query_param(
+            "customer_id",
+            "Whose orders to list.",
+            Ref::from_schema_name(Id::name()),
+        );
+        customer_id.required = Required::True;
+        vec![
+            customer_id,
+            limit_param("Most orders on the page.", DEFAULT_LIMIT),
+            query_param(
+                "cursor",
+                "The `next_cursor` of the previous page: the `created_at` and `order_id` of the last order seen, joined by `~`. A malformed cursor answers 422 `validation-error`.",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(cursor_pattern())),
+            ),
+        ]
+    }
+}
+
+/// One page of a customer's orders.
+#[derive(Serialize, ToSchema)]
+struct OrderPage {
+    orders: Vec<Order>,
+    /// Pass as `cursor` for the next page; null when there are no more.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+problem_answers!(
+    ListProblems = [ProblemKind::ValidationError],
+    STORE_PROBLEMS
+);
+
+/// List a customer's orders
+///
+/// One page of a customer's orders, newest first. Pass `next_cursor` back as
+/// `cursor` for the next page; `next_cursor` is null when there are no more
+/// (a non-null cursor may still lead to an empty page). Unknown query
+/// parameters are refused.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    operation_id = "listOrders",
+    params(ListQuery),
+    responses((status = 200, description = "One page of orders.", body = OrderPage), ListProblems)
+)]
 async fn list_orders(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OrderPage>, Problem> {
     let mut errors = Vec::new();
-    let mut limit = 20;
+    let mut limit = DEFAULT_LIMIT;
     let mut after = None;
     let mut customer_id = None;
     for (key, value) in &params {
@@ -179,9 +417,9 @@ async fn list_orders(
                 Ok(()) => customer_id = Some(value.clone()),
                 Err(message) => errors.push(FieldError::new("customer_id", message)),
             },
-            "limit" => match value.parse::<i32>() {
-                Ok(n) if (1..=100).contains(&n) => limit = n,
-                _ => errors.push(FieldError::new("limit", "must be an integer from 1 to 100")),
+            "limit" => match check_limit(value) {
+                Ok(n) => limit = n,
+                Err(message) => errors.push(FieldError::new("limit", message)),
             },
             "cursor" => match decode_cursor(value) {
                 Some(key) => after = Some(key),
@@ -208,10 +446,10 @@ async fn list_orders(
         .store
         .by_customer(&customer_id, limit, after)
         .await?;
-    Ok(Json(json!({
-        "orders": page.orders,
-        "next_cursor": page.last_key.as_ref().map(encode_cursor),
-    })))
+    Ok(Json(OrderPage {
+        orders: page.orders,
+        next_cursor: page.last_key.as_ref().map(encode_cursor),
+    }))
 }
 
 // ---- operations ---------------------------------------------------------
@@ -226,9 +464,19 @@ async fn orders_table_check(state: &AppState) -> Check {
     .await
 }
 
-/// Ready when not stopping and the orders table answers. The processor is
-/// deliberately not part of it: without the processor the gateway still
-/// takes orders (202, finished later), so it must stay in the load balancer.
+/// Readiness probe
+///
+/// Ready when the service is not shutting down and the orders table answers
+/// within 1 second (check `dynamodb_orders`). The order processor is
+/// deliberately not checked: without it orders are still taken (202) and
+/// finished later, so the gateway must stay in the load balancer.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    operation_id = "ready",
+    responses(ReadyAnswers)
+)]
 async fn ready(State(state): State<AppState>) -> Response {
     if state.lifecycle.is_stopping() {
         return health::stopping();
@@ -237,7 +485,18 @@ async fn ready(State(state): State<AppState>) -> Response {
     Report::new(SERVICE, VERSION, checks).into_response()
 }
 
-/// The detailed report, processor included.
+/// Detailed health report
+///
+/// Checks the orders table (`dynamodb_orders`) and whether the order
+/// processor answers its readiness probe (`order_processor`), each within 1
+/// second. 503 when any check fails.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    operation_id = "health",
+    responses(ReportAnswers)
+)]
 async fn health_report(State(state): State<AppState>) -> Report {
     let timeout = state.probe_timeout;
     let processor = async {
@@ -261,15 +520,30 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let key = ("2026-01-02T03:04:05.000Z".to_owned(), "abc-123".to_owned());
+        assert_eq!(encode_cursor(&key), "2026-01-02T03:04:05.000Z~abc-123");
         assert_eq!(decode_cursor(&encode_cursor(&key)), Some(key));
-        assert_eq!(decode_cursor("not base64!"), None);
+        for garbage in [
+            "",
+            "~",
+            "yesterday~abc",
+            "2026-01-02T03:04:05.000Z~a/b",
+            "2026-01-02T03:04:05.000Z~",
+            "2026-01-02T03:04:05Z~abc",
+            "2026-01-02T03:04:05.000Zabc",
+        ] {
+            assert_eq!(decode_cursor(garbage), None, "{garbage}");
+        }
         assert_eq!(
-            decode_cursor(&URL_SAFE_NO_PAD.encode("yesterday abc")),
-            None
+            cursor_pattern(),
+            "^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\\.[0-9][0-9][0-9]Z~[A-Za-z0-9_.:-]{1,64}$"
         );
-        assert_eq!(
-            decode_cursor(&URL_SAFE_NO_PAD.encode("2026-01-02T03:04:05.000Z a/b")),
-            None
+    }
+
+    #[test]
+    fn openapi_document_is_committed() {
+        order_common::api::openapi::assert_committed(
+            &openapi(),
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json"),
         );
     }
 }

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::{
     error::ProvideErrorMetadata,
     types::{AttributeValue, ReturnValue},
 };
+use order_common::api::openapi::Timestamp;
 use order_common::{
     api::contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
     storage::dynamo::{PutIfAbsent, StoreError, get_item, observe, put_if_absent},
@@ -17,6 +18,7 @@ use order_common::{
     storage::schema::{CUSTOMER_INDEX, PENDING_INDEX},
 };
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Work the reconciler still owes an order (the sparse index's key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,17 +39,27 @@ impl PendingAction {
 }
 
 /// An order: the public resource and the orders table's item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Order {
+    /// Assigned by the service: a UUID.
     pub order_id: String,
     #[serde(flatten)]
+    #[schema(inline)]
     pub line: OrderLine,
     pub status: OrderStatus,
+    /// Price times quantity, in whole currency units. Set when the order is
+    /// confirmed (and kept if it is cancelled later); null otherwise.
+    #[schema(required = true)]
     pub total_price: Option<i64>,
+    #[schema(value_type = Timestamp)]
     pub created_at: String,
+    /// When the order was confirmed or rejected, kept if it is cancelled
+    /// later; null while pending and for orders cancelled before a decision.
+    #[schema(value_type = Option<Timestamp>, required = true)]
     pub processed_at: Option<String>,
-    /// Why a rejected order was rejected.
+    /// Why the order was rejected; present only on rejected orders.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = RejectReason)]
     pub reason: Option<RejectReason>,
     /// Stock available when an order was rejected for lack of it.
     #[serde(skip)]

@@ -272,7 +272,7 @@ async fn idempotency_key_replays_and_refuses_reuse() {
         assert_eq!(replay.body, first.body);
     }
     let reused = send(json!({"product_id": "PROD001", "quantity": 3, "customer_id": "C1"})).await;
-    assert_problem(&reused, 422, "idempotency-key-reused");
+    assert_problem(&reused, 409, "idempotency-key-reused");
     assert_eq!(reused.body["order_id"], first.body["order_id"]);
 
     assert_eq!(

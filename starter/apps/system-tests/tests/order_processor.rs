@@ -28,7 +28,7 @@ async fn process_order_reserves_once_and_replays_the_decision() {
     assert_eq!(stock(&tables, "PROD001").await, 97);
 
     let conflict = post_json(&http, &url, &line("o-1", "PROD001", 4)).await;
-    assert_problem(&conflict, 422, "order-id-conflict");
+    assert_problem(&conflict, 409, "order-id-conflict");
 
     let insufficient = post_json(&http, &url, &line("o-2", "PROD002", 51)).await;
     assert_problem(&insufficient, 409, "insufficient-stock");

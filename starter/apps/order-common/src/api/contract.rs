@@ -13,6 +13,10 @@ use std::str::FromStr;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantArray};
+use utoipa::ToSchema;
+
+use crate::api::openapi::{Id, Timestamp, integer};
+use crate::api::validate::MAX_QUANTITY;
 
 /// The prefix of every problem `type`. A URN: stable, and it does not
 /// pretend to be a page someone can open.
@@ -35,8 +39,10 @@ impl<T: Copy + Into<&'static str> + FromStr + VariantArray + 'static> WireName f
 
 // ---- names ----------------------------------------------------------------
 
-/// Where an order is in its life (the `status` of an order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where an order is in its life. `pending`: recorded, no decision yet.
+/// `confirmed`: stock reserved. `rejected`: refused (see `reason`).
+/// `cancelled`: cancelled by the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[derive(IntoStaticStr, EnumString, VariantArray)]
 #[strum(serialize_all = "lowercase")]
@@ -48,7 +54,7 @@ pub enum OrderStatus {
 }
 
 /// Why the processor refused an order (the `reason` of a rejected order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[derive(IntoStaticStr, EnumString, VariantArray)]
 #[strum(serialize_all = "snake_case")]
@@ -107,13 +113,13 @@ impl ProblemKind {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InsufficientStock | Self::OrderReleased | Self::OrderNotCancellable => {
-                StatusCode::CONFLICT
-            }
-            Self::ValidationError
-            | Self::UnknownProduct
+            // The request is valid; the state it meets refuses it.
+            Self::InsufficientStock
+            | Self::OrderReleased
+            | Self::OrderNotCancellable
             | Self::OrderIdConflict
-            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::ValidationError | Self::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
             Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -176,7 +182,7 @@ pub enum ReleaseOutcome {
 
 /// The `status` of a release answer: always `released`, whether stock was
 /// held or not (`released_quantity` says how much).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReleaseStatus {
     Released,
@@ -186,42 +192,70 @@ pub enum ReleaseStatus {
 
 /// What a customer orders: the body of `POST /orders`, and the part of an
 /// order that never changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLine {
+    #[schema(value_type = Id)]
     pub product_id: String,
+    #[schema(schema_with = quantity)]
     pub quantity: i64,
+    #[schema(value_type = Id)]
     pub customer_id: String,
 }
 
-/// `POST /process-order`: reserve stock for an order, once per `order_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How many units: 1 to [`MAX_QUANTITY`].
+fn quantity() -> utoipa::openapi::Object {
+    integer(1, MAX_QUANTITY, "How many units.")
+}
+
+/// An order to reserve stock for (`POST /process-order`), once per
+/// `order_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProcessRequest {
+    #[schema(value_type = Id)]
     pub order_id: String,
     #[serde(flatten)]
+    #[schema(inline)]
     pub line: OrderLine,
 }
 
-/// The 200 answer to a process request: the stock is reserved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Stock reserved for an order: the 200 answer to a process request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Confirmation {
     pub order_id: String,
-    /// Always `confirmed`.
+    #[schema(schema_with = confirmed)]
     pub status: OrderStatus,
+    /// The product's price times the quantity, in whole currency units, at
+    /// the time of the decision.
     pub total_price: i64,
+    /// When the stock was reserved; the same on every repeat.
+    #[schema(value_type = Timestamp)]
     pub processed_at: String,
 }
 
-/// `POST /release`: give back what an order holds, once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A confirmation's `status`: always `confirmed`.
+fn confirmed() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .description(Some("Always `confirmed`."))
+        .enum_values(Some([OrderStatus::Confirmed.as_str()]))
+        .build()
+}
+
+/// The order whose stock to give back (`POST /release`), once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReleaseRequest {
+    #[schema(value_type = Id)]
     pub order_id: String,
 }
 
-/// The 200 answer to a release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The order holds no stock: the 200 answer to a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReleaseAnswer {
     pub order_id: String,
     pub status: ReleaseStatus,
+    /// The quantity the order's reservation gave back (reported again on a
+    /// repeated release); 0 when it held nothing.
+    #[schema(minimum = 0)]
     pub released_quantity: i64,
 }
 

@@ -15,14 +15,32 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::json;
+use utoipa::{
+    IntoResponses, ToSchema,
+    openapi::{RefOr, ResponseBuilder, response::Response as ResponseDoc},
+};
+
+use crate::api::openapi::{json_content, one_of};
+
+/// Whether a check, or all of them, passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Error,
+}
 
 /// The state of one dependency.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HealthCheck)]
 pub struct Check {
-    pub status: &'static str,
+    pub status: Health,
+    /// How long the check took, in milliseconds (two decimals).
+    #[schema(minimum = 0)]
     pub latency_ms: f64,
+    /// Why the check failed; present only when `status` is `error`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub error: Option<String>,
 }
 
@@ -32,23 +50,33 @@ impl Check {
         let started = Instant::now();
         let result = probe.await;
         Self {
-            status: if result.is_ok() { "ok" } else { "error" },
+            status: if result.is_ok() {
+                Health::Ok
+            } else {
+                Health::Error
+            },
             latency_ms: (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
             error: result.err(),
         }
     }
 
     pub fn is_ok(&self) -> bool {
-        self.status == "ok"
+        self.status == Health::Ok
     }
 }
 
-/// A report over several checks: 200 when all pass, 503 otherwise.
-#[derive(Debug, Serialize)]
+/// A report over the service's dependency checks: `ok` when every check
+/// passed, `error` otherwise.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = HealthReport)]
 pub struct Report {
-    pub status: &'static str,
+    pub status: Health,
+    /// The service's name.
     pub service: &'static str,
+    /// The service's version.
     pub version: &'static str,
+    /// One entry per dependency, by name.
+    #[schema(value_type = BTreeMap<String, Check>)]
     pub checks: BTreeMap<&'static str, Check>,
 }
 
@@ -60,7 +88,7 @@ impl Report {
     ) -> Self {
         let healthy = checks.values().all(Check::is_ok);
         Self {
-            status: if healthy { "ok" } else { "error" },
+            status: if healthy { Health::Ok } else { Health::Error },
             service,
             version,
             checks,
@@ -70,7 +98,7 @@ impl Report {
 
 impl IntoResponse for Report {
     fn into_response(self) -> Response {
-        let status = if self.status == "ok" {
+        let status = if self.status == Health::Ok {
             StatusCode::OK
         } else {
             StatusCode::SERVICE_UNAVAILABLE
@@ -79,18 +107,93 @@ impl IntoResponse for Report {
     }
 }
 
-/// `/health/live`.
-pub async fn live() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// The answer of `/health/live`: `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    status: Alive,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Alive {
+    Ok,
+}
+
+/// The service is shutting down and takes no new work.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stopping {
+    status: StoppingStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum StoppingStatus {
+    Stopping,
+}
+
+/// Liveness probe
+///
+/// Answers 200 while the process is running. Checks nothing else, so a slow
+/// database never gets a healthy process restarted.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "operations",
+    operation_id = "live",
+    responses((status = 200, description = "The process is alive.", body = Liveness))
+)]
+pub async fn live() -> Json<Liveness> {
+    Json(Liveness { status: Alive::Ok })
 }
 
 /// The `/health/ready` answer while the service is stopping.
 pub fn stopping() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "stopping" })),
+        Json(Stopping {
+            status: StoppingStatus::Stopping,
+        }),
     )
         .into_response()
+}
+
+/// The answers of `/health/ready`, for its `#[utoipa::path]`.
+pub struct ReadyAnswers;
+
+impl IntoResponses for ReadyAnswers {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        BTreeMap::from([
+            ("200".into(), report_answer("Ready: every check passed.")),
+            (
+                "503".into(),
+                ResponseBuilder::new()
+                    .description("Not ready: a check failed (a report with `status` `error`), or the service is shutting down (`{\"status\": \"stopping\"}`).")
+                    .content("application/json", json_content(one_of(&["HealthReport", "Stopping"])))
+                    .build()
+                    .into(),
+            ),
+        ])
+    }
+}
+
+/// The answers of `/health`, for its `#[utoipa::path]`.
+pub struct ReportAnswers;
+
+impl IntoResponses for ReportAnswers {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        BTreeMap::from([
+            ("200".into(), report_answer("Every check passed.")),
+            ("503".into(), report_answer("At least one check failed.")),
+        ])
+    }
+}
+
+fn report_answer(description: &str) -> RefOr<ResponseDoc> {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", json_content(one_of(&["HealthReport"])))
+        .build()
+        .into()
 }
 
 /// `<service> healthcheck`: probes this service's own `/health/live` on

@@ -6,13 +6,15 @@ use std::time::Instant;
 
 use axum::{
     Router,
+    body::Bytes,
     extract::{DefaultBodyLimit, MatchedPath, Request},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
+use utoipa::openapi::OpenApi;
 
 use tracing::Instrument;
 
@@ -299,28 +301,61 @@ async fn log_cause(req: Request, next: Next) -> Response {
     response
 }
 
+/// Prometheus metrics
+///
+/// The service's metrics in the Prometheus text format, for scraping.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    responses((
+        status = 200,
+        description = "Prometheus text exposition format, version 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`).",
+        body = String,
+        content_type = "text/plain"
+    ))
+)]
+pub(crate) fn metrics_answer(handle: &PrometheusHandle) -> impl IntoResponse + use<> {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+}
+
+/// This document
+///
+/// The service's OpenAPI 3.1 description: this document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
+)]
+pub(crate) fn openapi_answer(document: Bytes) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document)
+}
+
 /// Completes a service's router with what every service has: `/metrics`,
 /// `/openapi.json` (the service's own document), problem answers for unknown
 /// routes and methods, the body size limit, and per-request observation
 /// (route label, metrics, request id, trace context, access log, and the
 /// log of an answer's cause).
-pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &'static str) -> Router {
+pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &OpenApi) -> Router {
+    // Rendered once here; every request gets the same bytes.
+    let document = Bytes::from(crate::api::openapi::render(openapi));
     router
         .route(
             "/metrics",
-            get(move || async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    metrics.render(),
-                )
-            }),
+            get(move || std::future::ready(metrics_answer(&metrics))),
         )
         .route(
             "/openapi.json",
-            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }),
+            get(move || std::future::ready(openapi_answer(document.clone()))),
         )
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -410,7 +445,11 @@ mod tests {
                 Problem::from(err)
             }),
         );
-        let app = complete(failing, crate::runtime::metrics::install(), "{}");
+        let app = complete(
+            failing,
+            crate::runtime::metrics::install(),
+            &OpenApi::default(),
+        );
         let request = Request::get("/fail")
             .header(REQUEST_ID, "req-1")
             .body(axum::body::Body::empty())

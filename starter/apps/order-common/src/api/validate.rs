@@ -11,7 +11,9 @@ use axum::{
     extract::{FromRequest, Request},
     http::{StatusCode, header},
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::api::{contract::ProblemKind, problem::Problem};
 
@@ -22,6 +24,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_QUANTITY: i64 = 1000;
 /// Identifiers (product, customer, order): 1 to 64 characters.
 pub const MAX_ID_LEN: usize = 64;
+/// What an identifier may contain besides ASCII letters and digits. The
+/// hyphen comes last so that the OpenAPI pattern's character class
+/// ([`id_pattern`]) reads it literally.
+pub const ID_PUNCTUATION: &str = "_.:-";
+/// The most items a page of a list answer holds (`limit`).
+pub const MAX_PAGE: i32 = 100;
+/// The characters that do not count as text: a name made only of these is
+/// blank. Listed rather than Unicode's whitespace, whose extent differs
+/// between regular expression engines, so that the OpenAPI pattern
+/// ([`not_blank_pattern`]) and [`Fields::text`] agree on every string.
+pub const BLANK: &[char] = &['\t', '\n', '\x0C', '\r', ' '];
 
 /// A request body that is a JSON object, sent as `application/json`.
 pub struct JsonObject(pub Map<String, Value>);
@@ -70,10 +83,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
-/// One field that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One invalid input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
+    /// The body field, query parameter, path parameter or header at fault;
+    /// empty when the body as a whole is wrong (not a JSON object).
     pub field: String,
+    /// What the input must be.
     pub message: String,
 }
 
@@ -99,11 +115,30 @@ pub fn invalid(errors: Vec<FieldError>) -> Problem {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let list: Vec<Value> = errors
-        .iter()
-        .map(|e| json!({ "field": e.field, "message": e.message }))
-        .collect();
+    let list = serde_json::to_value(&errors).expect("field errors serialise");
     Problem::new(ProblemKind::ValidationError, detail).with("errors", list)
+}
+
+/// The pattern of an identifier, as the OpenAPI documents state it; the
+/// same rule as [`check_id`], from the same constants.
+pub fn id_pattern() -> String {
+    format!("^{}$", id_class())
+}
+
+/// [`id_pattern`] without its anchors, for patterns that contain an id.
+pub fn id_class() -> String {
+    format!("[A-Za-z0-9{ID_PUNCTUATION}]{{1,{MAX_ID_LEN}}}")
+}
+
+/// The pattern of a string that is not blank: it holds a character outside
+/// [`BLANK`].
+pub fn not_blank_pattern() -> String {
+    // `\uXXXX` reads the same in ECMA-262 and Python regular expressions.
+    let blank: String = BLANK
+        .iter()
+        .map(|c| format!("\\u{:04x}", u32::from(*c)))
+        .collect();
+    format!("[^{blank}]")
 }
 
 /// Checks an identifier: 1–64 characters of `A-Z a-z 0-9 _ - . :`. These
@@ -117,11 +152,19 @@ pub fn check_id(value: &str) -> Result<(), String> {
     }
     if !value
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        .all(|c| c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c))
     {
         return Err("may contain only letters, digits and _ - . :".into());
     }
     Ok(())
+}
+
+/// Checks the `limit` of a list: an integer from 1 to [`MAX_PAGE`].
+pub fn check_limit(value: &str) -> Result<i32, String> {
+    match value.parse::<i32>() {
+        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        _ => Err(format!("must be an integer from 1 to {MAX_PAGE}")),
+    }
 }
 
 /// Reads the fields of a JSON object, collecting every problem.
@@ -166,16 +209,18 @@ impl Fields {
         }
     }
 
-    /// A required string of 1..=`max` characters.
+    /// A required string of 1..=`max` characters, not all [`BLANK`].
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
         match self.take(name)? {
-            Value::String(text) if !text.trim().is_empty() && text.chars().count() <= max => {
+            Value::String(text)
+                if text.contains(|c| !BLANK.contains(&c)) && text.chars().count() <= max =>
+            {
                 Some(text)
             }
             Value::String(_) => {
                 self.errors.push(FieldError::new(
                     name,
-                    format!("must be 1 to {max} characters"),
+                    format!("must be 1 to {max} characters, not all blank"),
                 ));
                 None
             }
@@ -186,11 +231,19 @@ impl Fields {
         }
     }
 
-    /// A required integer within `min..=max`. `2.0` and `"2"` are refused: a
-    /// quantity is a JSON integer.
+    /// A required integer within `min..=max`. `2.0` is the integer 2 (JSON
+    /// has one number type, and JSON Schema's `integer` is any number with
+    /// no fraction), but `2.5` and `"2"` are refused.
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
         let value = self.take(name)?;
-        match value.as_i64() {
+        let integral = value.as_i64().or_else(|| {
+            // Range first: only then is the conversion exact.
+            value
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && (min as f64..=max as f64).contains(n))
+                .map(|n| n as i64)
+        });
+        match integral {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 self.errors.push(FieldError::new(
@@ -222,10 +275,18 @@ impl Fields {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn fields(value: Value) -> Fields {
         Fields::new(JsonObject(value.as_object().unwrap().clone()))
+    }
+
+    #[test]
+    fn the_id_pattern_is_the_id_rule() {
+        assert_eq!(id_pattern(), "^[A-Za-z0-9_.:-]{1,64}$");
+        assert_eq!(not_blank_pattern(), r"[^\u0009\u000a\u000c\u000d\u0020]");
     }
 
     #[test]
@@ -256,6 +317,21 @@ mod tests {
     }
 
     #[test]
+    fn text_is_bounded_and_not_blank() {
+        for (text, ok) in [
+            ("a", true),
+            ("\u{a0}", true),
+            (" \t\r\n\x0C", false),
+            ("", false),
+        ] {
+            let mut f = fields(json!({ "t": text }));
+            assert_eq!(f.text("t", 3).is_some(), ok, "{text:?}");
+        }
+        let mut f = fields(json!({ "t": "abcd" }));
+        assert!(f.text("t", 3).is_none());
+    }
+
+    #[test]
     fn integers_must_be_integers_in_range() {
         for bad in [
             json!(-1),
@@ -269,8 +345,10 @@ mod tests {
             let mut f = fields(json!({ "q": bad }));
             assert!(f.integer("q", 1, 10).is_none(), "{bad} was accepted");
         }
-        let mut f = fields(json!({ "q": 10 }));
-        assert_eq!(f.integer("q", 1, 10), Some(10));
-        assert!(f.finish().is_ok());
+        for (good, n) in [(json!(10), 10), (json!(2.0), 2), (json!(1e1), 10)] {
+            let mut f = fields(json!({ "q": good }));
+            assert_eq!(f.integer("q", 1, 10), Some(n), "{good}");
+            assert!(f.finish().is_ok());
+        }
     }
 }
