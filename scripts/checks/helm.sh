@@ -16,7 +16,6 @@ tests="$kubernetes/tests"
 chart="$kubernetes/charts/microservices"
 tools="$root/.tools/helm"
 venv="$tools/venv"
-checkov_venv="$tools/checkov"
 crd_validator="$tools/crd-validator"
 # The chart checks' Python tools. helm-python-sdk is Helm's own Go engine (SDK v4) behind a C
 # ABI; render.py relies on the options of its native render call, so the version is exact.
@@ -32,8 +31,7 @@ export PYTHONDONTWRITEBYTECODE=1
 install_tools() {
   mkdir -p "$tools"
   python_venv "$venv" "${python_tools[@]}"
-  # checkov pins its own dependency tree: its own venv, nothing else in it.
-  python_venv "$checkov_venv" "checkov==$CHECKOV_VERSION"
+  install_checkov
   npm_ci "$tests/crd-validator" "$crd_validator"
   # Node resolves the validator's imports from its own folder: run a copy placed there.
   cp "$tests/crd-validator/validate.mjs" "$crd_validator/validate.mjs"
@@ -60,7 +58,7 @@ checkov_scan() {
     "$venv/bin/python" "$tests/render.py" template "$chart" --api-versions monitoring.coreos.com/v1 \
       -f "$values" >"$manifests/$(basename "$values")" || status=1
   done
-  "$venv/bin/python" "$tests/checkov_gate.py" "$checkov_venv/bin/checkov" "$manifests" || status=1
+  "$venv/bin/python" "$tests/checkov_gate.py" "$checkov" "$manifests" || status=1
   rm -rf "$manifests"
   return "$status"
 }

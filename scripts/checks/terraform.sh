@@ -74,8 +74,8 @@ echo "terraform: $(terraform version | head -n 1)"
 check "terraform fmt -check ($deploy)" quietly terraform fmt -check -recursive -diff "$deploy"
 
 run_checkov() {
-  python_venv "$tools/checkov" "checkov==$CHECKOV_VERSION" || return 1
-  "$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework terraform -d "$deploy"
+  install_checkov || return 1
+  "$checkov" --skip-download --quiet --compact --framework terraform -d "$deploy"
 }
 check "checkov $CHECKOV_VERSION: no failed check" quietly run_checkov
 
