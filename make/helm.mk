@@ -65,6 +65,10 @@ monitoring-install: ## Install kube-prometheus-stack (pinned) into namespace mon
 	  --namespace $(HELM_MONITORING_NAMESPACE) --create-namespace \
 	  --values $(HELM_MONITORING_VALUES) --wait --timeout $(HELM_TIMEOUT)
 
+.PHONY: monitoring-uninstall
+monitoring-uninstall: ## Remove kube-prometheus-stack (its CRDs stay, as Helm leaves them)
+	$(HELM) uninstall $(HELM_MONITORING_RELEASE) --namespace $(HELM_MONITORING_NAMESPACE) --wait
+
 .PHONY: helm-install
 helm-install: ## Install or upgrade the order system into namespace orders; waits until both services are ready
 	$(call preflight,kubernetes)
