@@ -4,12 +4,13 @@
 # leaves loopback).
 
 TERRAFORM_ECS_DIR := deliverables/deploy/ecs-ec2/terraform
-TERRAFORM_ECR_DIR := deliverables/deploy/ecr
+TERRAFORM_ECR_DIR := deliverables/deploy/ecr/terraform
+ECR_SCRIPTS_DIR := deliverables/deploy/ecr/scripts
 TERRAFORM_STATE_DIR := deliverables/deploy/ecs-ec2/bootstrap-state
 TERRAFORM_ECS_VAR_FILE ?= $(TERRAFORM_ECS_DIR)/terraform.tfvars
 TERRAFORM_ECR_VAR_FILE ?= $(TERRAFORM_ECR_DIR)/terraform.tfvars
 TERRAFORM_STATE_VAR_FILE ?= $(TERRAFORM_STATE_DIR)/terraform.tfvars
-# Extra arguments for push-images.sh, e.g. PUSH_IMAGES_ARGS="--platforms linux/amd64"
+# Extra arguments for upload.sh, e.g. PUSH_IMAGES_ARGS="--platforms linux/amd64,linux/arm64"
 PUSH_IMAGES_ARGS ?=
 
 # terraform_var_file FILE: stops with a hint when the variables file is missing.
@@ -41,14 +42,14 @@ ecr-apply: ## Create the ECR repositories (shows the plan and asks first)
 	terraform -chdir=$(TERRAFORM_ECR_DIR) apply -var-file=$(abspath $(TERRAFORM_ECR_VAR_FILE))
 
 .PHONY: ecr-destroy
-ecr-destroy: ## Delete the ECR repositories (fails on repositories holding images unless force_delete = true)
+ecr-destroy: ## Delete the ECR repositories and their images (ecr/scripts/cleanup.sh; shows what goes and asks first)
 	$(call terraform_var_file,$(TERRAFORM_ECR_VAR_FILE))
-	terraform -chdir=$(TERRAFORM_ECR_DIR) destroy -var-file=$(abspath $(TERRAFORM_ECR_VAR_FILE))
+	TERRAFORM_ECR_VAR_FILE=$(abspath $(TERRAFORM_ECR_VAR_FILE)) $(ECR_SCRIPTS_DIR)/cleanup.sh
 
 .PHONY: images-push
-images-push: ## Build multi-arch images and push them to ECR, tagged with the git revision
+images-push: ## Build the two service images for the ECS instances' architecture and push them to ECR (ecr/scripts/upload.sh)
 	$(call preflight,aws images)
-	$(TERRAFORM_ECR_DIR)/push-images.sh $(PUSH_IMAGES_ARGS)
+	$(ECR_SCRIPTS_DIR)/upload.sh $(PUSH_IMAGES_ARGS)
 
 # With backend.tf (copied from backend.tf.example), init reads backend.hcl.
 .PHONY: tf-init

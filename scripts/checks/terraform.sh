@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of the AWS deployment (deliverables/deploy): every Terraform root is
 # formatted, validates, passes its `terraform test` suites (mocked provider)
-# and checkov (every skip justified inline), push-images.sh tags and refuses
+# and checkov (every skip justified inline), ecr/scripts/upload.sh tags and refuses
 # as promised, and the roots apply and destroy against a moto server on
 # 127.0.0.1 (see "moto coverage" below). Never touches AWS.
 #
@@ -21,7 +21,7 @@ tools=$root/.tools/terraform
 work=$tools/work
 deploy=deliverables/deploy
 ecs_root=$deploy/ecs-ec2/terraform
-roots=("$deploy/ecr" "$deploy/ecs-ec2/bootstrap-state" "$ecs_root")
+roots=("$deploy/ecr/terraform" "$deploy/ecs-ec2/bootstrap-state" "$ecs_root")
 mirror=${TERRAFORM_PROVIDER_MIRROR:-}
 
 # ---- tools ------------------------------------------------------------------
@@ -60,7 +60,7 @@ else
     echo "NOTE the AWS provider comes from the public registry (no TERRAFORM_PROVIDER_MIRROR)"
   else
     echo "NOTE no registry and no TERRAFORM_PROVIDER_MIRROR: validate, terraform test and the moto"
-    echo "     apply/destroy are SKIPPED; only the checks that need no provider run (fmt, checkov, push-images.sh)."
+    echo "     apply/destroy are SKIPPED; only the checks that need no provider run (fmt, checkov, upload.sh)."
   fi
   rm -rf "$probe"
 fi
@@ -88,48 +88,61 @@ skips_are_justified() {
 }
 check "every checkov skip is justified inline" quietly skips_are_justified
 
-# ---- push-images.sh, in a throw-away repository -------------------------------
+# ---- ecr/scripts/upload.sh, in a throw-away repository ------------------------
 
-push_images_behaves() (
-  local repo status out registry=123456789012.dkr.ecr.eu-west-1.amazonaws.com
+upload_behaves() (
+  local repo status out registry=123456789012.dkr.ecr.eu-west-1.amazonaws.com upload
   repo=$(mktemp -d)
   trap 'rm -rf "$repo"' EXIT
-  mkdir -p "$repo/$deploy/ecr" "$repo/starter/apps"
-  cp "$deploy/ecr/push-images.sh" "$repo/$deploy/ecr/"
+  upload=$repo/$deploy/ecr/scripts/upload.sh
+  mkdir -p "$repo/$deploy/ecr/scripts" "$repo/$ecs_root" "$repo/starter/apps"
+  cp "$deploy/ecr/scripts/upload.sh" "$upload"
   printf 'ARG BINARY=order-api\nFROM scratch AS runtime\n' >"$repo/starter/apps/Dockerfile"
+  printf 'terraform.tfvars\n' >"$repo/.gitignore"
   git -C "$repo" init -q
   git -C "$repo" -c user.name=check -c user.email=check@localhost add -A
   git -C "$repo" -c user.name=check -c user.email=check@localhost commit -qm init
   local sha
   sha=$(git -C "$repo" rev-parse --short=12 HEAD)
 
-  out=$(cd / && "$repo/$deploy/ecr/push-images.sh" --dry-run --registry "$registry" 2>&1) || { echo "$out"; return 1; }
-  for image in order-api order-processor orderctl; do
+  out=$(cd / && "$upload" --dry-run --registry "$registry" 2>&1) || { echo "$out"; return 1; }
+  for image in order-api order-processor; do
     grep -q -- "--build-arg BINARY=$image .*--tag $registry/order-system/$image:$sha --push" <<<"$out" ||
       { echo "no push of $image:$sha (run from /):"; echo "$out"; return 1; }
   done
-  grep -q -- '--platform linux/amd64\\,linux/arm64' <<<"$out" || { echo "not multi-arch: $out"; return 1; }
+  ! grep -q -- 'BINARY=orderctl' <<<"$out" || { echo "orderctl pushed by default: $out"; return 1; }
+  grep -q -- '--platform linux/amd64 ' <<<"$out" || { echo "not the default instances' linux/amd64 alone: $out"; return 1; }
   grep -q -- '--target runtime' <<<"$out" || { echo "not the runtime stage: $out"; return 1; }
   ! grep -qi 'latest' <<<"$out" || { echo "mentions latest: $out"; return 1; }
 
+  # Graviton instances in the ECS variables: arm64 alone; both on request; orderctl on request.
+  printf 'instance_type = "t4g.micro"\n' >"$repo/$ecs_root/terraform.tfvars"
+  out=$("$upload" --dry-run --registry "$registry" 2>&1) || { echo "$out"; return 1; }
+  grep -q -- '--platform linux/arm64 ' <<<"$out" || { echo "t4g.micro instances did not select linux/arm64: $out"; return 1; }
+  out=$("$upload" --dry-run --registry "$registry" --platforms linux/amd64,linux/arm64 --images "order-api orderctl" 2>&1) ||
+    { echo "$out"; return 1; }
+  grep -q -- '--platform linux/amd64\\,linux/arm64' <<<"$out" || { echo "--platforms not honoured: $out"; return 1; }
+  grep -q -- "--build-arg BINARY=orderctl .*--tag $registry/order-system/orderctl:$sha --push" <<<"$out" ||
+    { echo "--images orderctl not honoured: $out"; return 1; }
+
   echo change >>"$repo/starter/apps/Dockerfile"
-  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --registry "$registry" 2>&1) && status=0 || status=$?
+  out=$("$upload" --dry-run --registry "$registry" 2>&1) && status=0 || status=$?
   [[ $status -ne 0 && $out == *"uncommitted changes"* ]] || { echo "a dirty tree was not refused ($status): $out"; return 1; }
-  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --allow-dirty --registry "$registry" 2>&1) || { echo "$out"; return 1; }
+  out=$("$upload" --dry-run --allow-dirty --registry "$registry" 2>&1) || { echo "$out"; return 1; }
   grep -qE -- "--tag $registry/order-system/order-api:$sha-dirty-[0-9]{14} " <<<"$out" ||
     { echo "--allow-dirty did not tag <sha>-dirty-<time>: $out"; return 1; }
 
-  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --registry "not-a-registry" 2>&1) && status=0 || status=$?
+  out=$("$upload" --dry-run --registry "not-a-registry" 2>&1) && status=0 || status=$?
   [[ $status -ne 0 && $out == *"must look like"* ]] || { echo "a bad registry was not refused: $out"; return 1; }
 
   printf 'FROM scratch\n' >"$repo/starter/apps/Dockerfile"
-  out=$("$repo/$deploy/ecr/push-images.sh" --dry-run --allow-dirty --registry "$registry" 2>&1) && status=0 || status=$?
+  out=$("$upload" --dry-run --allow-dirty --registry "$registry" 2>&1) && status=0 || status=$?
   [[ $status -ne 0 && $out == *"ARG BINARY"* ]] || { echo "a Dockerfile without ARG BINARY was not refused: $out"; return 1; }
-  echo "tags :$sha from any directory, multi-arch, refuses dirty trees, bad registries and a foreign Dockerfile"
+  echo "tags :$sha from any directory, the instances' architecture and the two services by default, refuses dirty trees, bad registries and a foreign Dockerfile"
 )
-check "push-images.sh: git-revision tags, never latest, dirty refused" quietly push_images_behaves
+check "ecr/scripts/upload.sh: git-revision tags, never latest, the instances' architecture, dirty refused" quietly upload_behaves
 
-# The real Dockerfile must keep the contract push-images.sh relies on.
+# The real Dockerfile must keep the contract upload.sh relies on.
 dockerfile_contract() {
   local dockerfile=starter/apps/Dockerfile
   [[ -f $dockerfile ]] || { echo "$dockerfile is missing"; return 1; }
@@ -204,7 +217,7 @@ tf() {
 # moto_root ROOT: a copy of ROOT whose provider talks to moto.
 moto_root() {
   local copy
-  copy=$work/moto/$(basename "$1")
+  copy=$work/moto/${1#"$work"/}
   rm -rf "$copy"
   mkdir -p "$copy"
   cp -r "$1/." "$copy/"
@@ -229,6 +242,20 @@ moto_ecs() (
   "${verify[@]}" destroyed
 )
 
+# The ECR root, destroyed by the script users run (with a repository holding
+# nothing: moto stores no images).
+moto_ecr() (
+  local copy
+  copy=$(moto_root "$work/$deploy/ecr/terraform") || return 1
+  cp -r "$root/$deploy/ecr/scripts" "$(dirname "$copy")/"
+  printf 'moto_endpoint = "%s"\naws_region = "%s"\n' "$moto_endpoint" "$moto_region" >"$copy/moto.tfvars"
+  (cd "$copy" && tf apply.log apply -auto-approve -var-file=moto.tfvars) || return 1
+  TERRAFORM_ECR_VAR_FILE=$copy/moto.tfvars "$(dirname "$copy")/scripts/cleanup.sh" -auto-approve -no-color >"$copy/destroy.log" 2>&1 ||
+    { tail -n 40 "$copy/destroy.log"; return 1; }
+  grep -E '^Destroy complete' "$copy/destroy.log"
+  [[ -z $(terraform -chdir="$copy" state list) ]] || { echo "state not empty after cleanup.sh"; return 1; }
+)
+
 moto_simple() ( # ROOT: full apply and destroy
   local copy
   copy=$(moto_root "$work/$1") || return 1
@@ -244,7 +271,7 @@ if $provider; then
   moto_pid=
   if check "moto server" quietly start_moto; then
     trap '[[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null' EXIT
-    check "moto: $deploy/ecr apply + destroy" quietly moto_simple "$deploy/ecr"
+    check "moto: $deploy/ecr/terraform apply + scripts/cleanup.sh" quietly moto_ecr
     check "moto: $deploy/ecs-ec2/bootstrap-state apply + destroy" quietly moto_simple "$deploy/ecs-ec2/bootstrap-state"
     check "moto: $ecs_root apply (all but service auto scaling) + verify + destroy" quietly moto_ecs
     kill "$moto_pid" 2>/dev/null

@@ -20,7 +20,7 @@ variable "name" {
 }
 
 variable "images" {
-  description = "Images of the two services, tagged with the git revision by deliverables/deploy/ecr/push-images.sh (never :latest), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d."
+  description = "Images of the two services, tagged with the git revision by deliverables/deploy/ecr/scripts/upload.sh (never :latest), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d."
   type = object({
     order_api       = string
     order_processor = string
@@ -28,7 +28,7 @@ variable "images" {
 
   validation {
     condition     = alltrue([for image in values(var.images) : can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", image)) && !endswith(image, ":latest")])
-    error_message = "Each image must carry an explicit tag or digest, and not :latest (the ECR repositories are immutable: push with push-images.sh and use the tag it prints)."
+    error_message = "Each image must carry an explicit tag or digest, and not :latest (the ECR repositories are immutable: push with ecr/scripts/upload.sh and use the tag it prints)."
   }
 }
 
@@ -135,9 +135,9 @@ variable "dynamodb_provisioned_capacity" {
 }
 
 variable "dynamodb_point_in_time_recovery" {
-  description = "Point-in-time recovery on the three tables (fractions of a cent a month at this size)."
+  description = "Point-in-time recovery on the three tables: 35 days of restore points, billed per GB-month (not in the free tier; fractions of a cent at this size). Off by default for a demo that is destroyed the same day; turn it on for anything that keeps data."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "dynamodb_deletion_protection" {

@@ -19,7 +19,7 @@ variable "image" {
 
   validation {
     condition     = can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", var.image)) && !can(regex(":latest$", var.image))
-    error_message = "image must name a tag or a digest, and the tag must not be \"latest\" (tags are immutable: use the git revision push-images.sh pushed)."
+    error_message = "image must name a tag or a digest, and the tag must not be \"latest\" (tags are immutable: use the git revision ecr/scripts/upload.sh pushed)."
   }
 }
 

@@ -20,9 +20,9 @@ variable "repository_prefix" {
 }
 
 variable "images" {
-  description = "One repository per image: the two services, and orderctl (tables, seed, smoke and load tests) for one-off tasks. push-images.sh builds one image per name."
+  description = "One repository per image: the two services ECS runs. Add \"orderctl\" (tables, seed, smoke and load tests) to push the CLI for one-off tasks. scripts/upload.sh builds one image per name."
   type        = set(string)
-  default     = ["order-api", "order-processor", "orderctl"]
+  default     = ["order-api", "order-processor"]
 
   validation {
     condition     = length(var.images) > 0 && alltrue([for image in var.images : can(regex("^[a-z0-9]+(?:[._-][a-z0-9]+)*$", image))])
@@ -31,7 +31,7 @@ variable "images" {
 }
 
 variable "keep_tagged_images" {
-  description = "Images kept per repository (newest first); older ones expire. Each image is a few MB: 20 of three images stay well inside the free 500 MB."
+  description = "Images kept per repository (newest first); older ones expire. Each image is a few MB: 20 of each image stay well inside the free 500 MB."
   type        = number
   default     = 20
 
@@ -59,9 +59,9 @@ variable "kms_key_arn" {
 }
 
 variable "force_delete" {
-  description = "Let `terraform destroy` delete repositories that still hold images. Off by default: images are lost with it."
+  description = "Let `terraform destroy` delete repositories that still hold images (on by default, so a demo cleans up in one step; set false in production, where losing the images with a destroy is a mistake)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "tags" {

@@ -12,7 +12,7 @@ run "repositories_are_immutable_scanned_and_encrypted" {
   command = apply
 
   assert {
-    condition     = toset([for repository in aws_ecr_repository.this : repository.name]) == toset(["order-system/order-api", "order-system/order-processor", "order-system/orderctl"])
+    condition     = toset([for repository in aws_ecr_repository.this : repository.name]) == toset(["order-system/order-api", "order-system/order-processor"])
     error_message = "One repository per image under the order-system/ prefix."
   }
 
@@ -22,8 +22,8 @@ run "repositories_are_immutable_scanned_and_encrypted" {
   }
 
   assert {
-    condition     = alltrue([for repository in aws_ecr_repository.this : repository.encryption_configuration[0].encryption_type == "AES256" && !repository.force_delete])
-    error_message = "Encrypted with AES-256 by default, and not force-deleted unless asked."
+    condition     = alltrue([for repository in aws_ecr_repository.this : repository.encryption_configuration[0].encryption_type == "AES256" && repository.force_delete])
+    error_message = "Encrypted with AES-256 by default, and deletable by terraform destroy (force_delete) by default."
   }
 
   assert {
@@ -35,7 +35,7 @@ run "repositories_are_immutable_scanned_and_encrypted" {
 
   assert {
     condition     = output.registry == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
-    error_message = "The registry output is the host push-images.sh logs in to."
+    error_message = "The registry output is the host scripts/upload.sh logs in to."
   }
 }
 
@@ -44,12 +44,12 @@ run "kms_key_switches_encryption" {
 
   variables {
     kms_key_arn  = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
-    force_delete = true
+    force_delete = false
   }
 
   assert {
-    condition     = alltrue([for repository in aws_ecr_repository.this : repository.encryption_configuration[0].encryption_type == "KMS" && repository.force_delete])
-    error_message = "A KMS key switches the repositories to KMS encryption; force_delete is honoured."
+    condition     = alltrue([for repository in aws_ecr_repository.this : repository.encryption_configuration[0].encryption_type == "KMS" && !repository.force_delete])
+    error_message = "A KMS key switches the repositories to KMS encryption; force_delete = false is honoured."
   }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# push-images.sh: builds the order system's images for several CPU
-# architectures and pushes them to ECR, tagged with the git revision.
+# upload.sh: builds the order system's images and pushes them to ECR, tagged
+# with the git revision.
 #
-#   deliverables/deploy/ecr/push-images.sh [--registry HOST] [options]
+#   deliverables/deploy/ecr/scripts/upload.sh [--registry HOST] [options]
 #
 # Runs from any directory. The tag is the short git revision (12 hex digits)
 # of HEAD, never "latest": the repositories are immutable, so a tag always
@@ -17,29 +17,34 @@
 #
 # Options:
 #   --registry HOST      <account>.dkr.ecr.<region>.amazonaws.com; default: the
-#                        `registry` output of this directory's Terraform state
+#                        `registry` output of ../terraform's Terraform state
 #   --prefix PREFIX      repository namespace (default order-system)
-#   --images "A B"       images to build (default: order-api order-processor orderctl)
-#   --platforms LIST     buildx platforms (default linux/amd64,linux/arm64)
+#   --images "A B"       images to build (default: order-api order-processor, the
+#                        two ECS runs; add orderctl to push the CLI too)
+#   --platforms LIST     buildx platforms (default: the ECS instances' own,
+#                        linux/arm64 when ecs-ec2/terraform/terraform.tfvars sets a
+#                        Graviton instance_type such as t4g.micro, else linux/amd64;
+#                        linux/amd64,linux/arm64 for both)
 #   --allow-dirty        build uncommitted changes (tag <revision>-dirty-<time>)
 #   --dry-run            print the commands instead of running them
 #
 # Needs: git, docker with buildx (a docker-container builder is created for
-# multi-platform builds; building arm64 on amd64 needs QEMU binfmt, e.g.
+# multi-platform builds; building for another architecture runs under
+# emulation, takes tens of minutes, and needs QEMU binfmt, e.g.
 # `docker run --privileged --rm tonistiigi/binfmt --install arm64`), the AWS
 # CLI v2 with credentials allowed to push to the repositories.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 prefix=order-system
-images="order-api order-processor orderctl"
-platforms=linux/amd64,linux/arm64
+images="order-api order-processor"
+platforms=
 registry=${ECR_REGISTRY:-}
 allow_dirty=false
 dry_run=false
 builder=order-system-multiarch
 
-die() { echo "push-images: $*" >&2; exit 1; }
+die() { echo "upload.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
 while (($# > 0)); do
@@ -85,12 +90,27 @@ for image in $images; do
 done
 
 if [[ -z $registry ]]; then
-  registry=$(terraform -chdir="$script_dir" output -raw registry 2>/dev/null) ||
-    die "no --registry given and no Terraform state with a 'registry' output in $script_dir (run terraform apply there first)"
+  terraform_dir=$(cd "$script_dir/../terraform" && pwd)
+  registry=$(terraform -chdir="$terraform_dir" output -raw registry 2>/dev/null) ||
+    die "no --registry given and no Terraform state with a 'registry' output in $terraform_dir (make ecr-apply first)"
 fi
 [[ $registry =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$ ]] ||
   die "--registry must look like 123456789012.dkr.ecr.eu-west-1.amazonaws.com, not '$registry'"
 region=${BASH_REMATCH[1]}
+
+# Only the architecture the instances run, unless asked: the other one would
+# build under emulation for nothing.
+if [[ -z $platforms ]]; then
+  ecs_tfvars=$repo_root/deliverables/deploy/ecs-ec2/terraform/terraform.tfvars
+  instance_type=t3.micro # the ECS deployment's default
+  if [[ -f $ecs_tfvars ]]; then
+    set_type=$(sed -n 's/^[[:space:]]*instance_type[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$ecs_tfvars" | tail -n 1)
+    instance_type=${set_type:-$instance_type}
+  fi
+  # Graviton families carry a "g" after the generation: t4g, m7g, c7gn, g5g.
+  if [[ $instance_type =~ ^[a-z]+[0-9]+[a-z]*g[a-z]*\. ]]; then platforms=linux/arm64; else platforms=linux/amd64; fi
+  echo "platform $platforms, for ECS instances of type $instance_type (--platforms to change)"
+fi
 
 revision=$(git -C "$repo_root" rev-parse HEAD)
 tag=$(git -C "$repo_root" rev-parse --short=12 HEAD)

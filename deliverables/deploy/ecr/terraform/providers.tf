@@ -5,7 +5,7 @@ provider "aws" {
     tags = merge(var.tags, {
       Project   = var.repository_prefix
       ManagedBy = "terraform"
-      Source    = "deliverables/deploy/ecr"
+      Source    = "deliverables/deploy/ecr/terraform"
     })
   }
 }

@@ -1,4 +1,4 @@
-# Private ECR repositories for the images push-images.sh builds. Tags are
+# Private ECR repositories for the images scripts/upload.sh builds. Tags are
 # immutable: a tag (the git revision) always means the same image, so a task
 # definition never changes under a running service. The starter made them
 # immutable too, then pushed :latest twice.
