@@ -206,6 +206,11 @@ async fn undecidable_orders_do_not_starve_a_newer_one_and_the_backlog_is_counted
         },
     )
     .await;
+    assert_eq!(
+        metric(&probe, &api.url, "order_reconciler_given_up_orders_total").await,
+        Ok(0.0),
+        "rendered before the first give-up, so an alert on its increase sees that one"
+    );
     let stuck = order_item(&tables.orders, "stuck-0000").await;
     assert_eq!(string(&stuck, "status").as_deref(), Some("pending"));
     assert!(
