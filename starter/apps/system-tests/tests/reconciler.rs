@@ -50,10 +50,10 @@ async fn order_item(table: &str, order_id: &str) -> Item {
 
 /// Writes `count` pending orders the processor will never decide (it
 /// refuses their quantity, 0, as invalid input rather than deciding), as a
-/// damaged record or an older version's would be, created a minute ago.
-async fn write_undecidable_orders(table: &str, count: usize) {
+/// damaged record or an older version's would be, created `age` ago.
+async fn write_undecidable_orders(table: &str, count: usize, age: Duration) {
     let client = system_tests::dynamodb().await;
-    let start = time::OffsetDateTime::now_utc() - Duration::from_secs(60);
+    let start = time::OffsetDateTime::now_utc() - age;
     let items: Vec<WriteRequest> = (0..count)
         .map(|i| {
             let mut item = Item::new();
@@ -160,7 +160,7 @@ async fn an_order_recorded_before_a_failure_is_answered_202_not_503() {
 async fn undecidable_orders_do_not_starve_a_newer_one_and_the_backlog_is_counted() {
     const STUCK: usize = 250;
     let tables = fresh_tables().await;
-    write_undecidable_orders(&tables.orders, STUCK).await;
+    write_undecidable_orders(&tables.orders, STUCK, Duration::from_secs(60)).await;
     let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
     let line = Proxy::to_url(&processor.url).await;
     let api = Process::start("order-api", free_port(), &api_env(&tables, &line.url)).await;
@@ -292,4 +292,22 @@ async fn an_order_never_decided_is_rejected_in_the_end_and_its_stock_released() 
         .await,
         Ok(1.0)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_past_the_age_limit_is_given_up_on_at_its_next_failed_attempt() {
+    let tables = fresh_tables().await;
+    write_undecidable_orders(&tables.orders, 1, Duration::from_secs(2 * 3600)).await;
+    let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
+    let mut env = api_env(&tables, &processor.url);
+    set_env(&mut env, "RECONCILER_MAX_AGE_SECONDS", "3600");
+    let api = Process::start("order-api", free_port(), &env).await;
+
+    // Ten attempts, backing off from one second, would take over eight
+    // minutes: within the deadline, only the age limit can have ended it.
+    let http = system_tests::http();
+    let read_url = format!("{}/orders/stuck-0000", api.url);
+    let rejected = order_reaches(&http, &read_url, "rejected", Duration::from_secs(30)).await;
+    assert_eq!(rejected.body["reason"], "processing_timeout");
+    assert_eq!(stock(&tables, "PROD001").await, 100, "it never held any");
 }

@@ -336,6 +336,8 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
         ("order-api", "SRV_ENDPOINT", "bad name"),
         ("order-api", "LOG_FORMAT", "xml"),
         ("order-api", "ORDERS_TABLE", "a"),
+        ("order-api", "RECONCILER_MAX_ATTEMPTS", "0"),
+        ("order-api", "RECONCILER_MAX_AGE_SECONDS", "forever"),
         ("order-processor", "DYNAMODB_MAX_ATTEMPTS", "-1"),
         ("order-processor", "INVENTORY_TABLE", "bad/name"),
         ("order-processor", "SHUTDOWN_TIMEOUT_SECONDS", "forever"),
