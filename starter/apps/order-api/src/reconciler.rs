@@ -119,6 +119,9 @@ impl Reconciler {
                     .outstanding(action, &before, PAGE_SIZE, after.as_ref())
                     .await?;
                 for outstanding in page.orders {
+                    // Attempts can be slow (a processor that times out), so
+                    // each order is judged by the time it is reached.
+                    let now = OffsetDateTime::now_utc();
                     if is_due(&outstanding, now) {
                         self.reconcile(action, outstanding, now).await;
                     }
