@@ -53,10 +53,10 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-/// Why an order was rejected (the `reason` of a rejected order): the
-/// processor's [`Refusal`], or `processing_timeout` when the gateway gave up
-/// waiting for any decision (see the reconciler) and released what the order
-/// might hold.
+/// Why an order was rejected. `insufficient_stock` and `unknown_product`:
+/// the processor refused it. `processing_timeout`: no decision could be had
+/// within the gateway's limits, so it was rejected and whatever stock it
+/// held was released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[derive(IntoStaticStr, EnumString, VariantArray)]
