@@ -93,7 +93,11 @@ async fn an_order_recorded_before_a_failure_is_answered_202_not_503() {
     let tables = fresh_tables().await;
     let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
     let database = Proxy::to_url(&system_tests::dynamodb_endpoint()).await;
-    let mut env = api_env(&tables, &processor.url);
+    // Only watched: a request sent through it means the pending write was
+    // acknowledged (cutting DynamoDB before that would lose the
+    // acknowledgement, and then no one can know the order was recorded).
+    let to_processor = Proxy::to_url(&processor.url).await;
+    let mut env = api_env(&tables, &to_processor.url);
     set_env(&mut env, "DYNAMODB_ENDPOINT", &database.url);
     // The request must still be waiting on the paused processor when the
     // line to DynamoDB is cut, not answered 202 after a timeout.
@@ -110,12 +114,19 @@ async fn an_order_recorded_before_a_failure_is_answered_202_not_503() {
         .json(&json!({"product_id": "PROD001", "quantity": 3, "customer_id": "C1"}))
         .send();
     let answer = tokio::spawn(async move { system_tests::answer(request.await.unwrap()).await });
-    system_tests::eventually("the order recorded", Duration::from_secs(30), || async {
-        match system_tests::count_items(&tables.orders).await {
-            1 => Ok(()),
-            n => Err(n),
-        }
-    })
+    system_tests::eventually(
+        "the order recorded and sent to the processor",
+        Duration::from_secs(30),
+        || async {
+            match (
+                to_processor.sent(),
+                system_tests::count_items(&tables.orders).await,
+            ) {
+                (1.., 1) => Ok(()),
+                seen => Err(seen),
+            }
+        },
+    )
     .await;
     database.set(Line::Cut);
     processor.signal("CONT");
