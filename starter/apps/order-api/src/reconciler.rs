@@ -7,10 +7,11 @@
 //! one; that is safe because every step is idempotent (the processor decides
 //! once per order id, and order updates are conditional on the status).
 //!
-//! Work per pass is bounded ([`PAGES_PER_PASS`] pages of [`PAGE_SIZE`] per
-//! action), and the next pass continues where the last one stopped, wrapping
-//! to the oldest at the end of the index: however many orders sit ahead of
-//! it, every order is visited within `backlog / (pages × size)` passes. An
+//! Work per pass is bounded per action ([`PAGES_PER_PASS`] pages of
+//! [`PAGE_SIZE`], at most [`TIME_PER_ACTION`]), and the next pass continues
+//! where the last one stopped, wrapping to the oldest at the end of the
+//! index: however many orders sit ahead of it, every order is reached in
+//! turn, never starved by those that cannot be decided. An
 //! order whose attempt fails waits twice as long each time (from one
 //! interval up to [`MAX_BACKOFF`]) so the undecidable few do not crowd out
 //! the rest; after `RECONCILER_MAX_ATTEMPTS` failed attempts, or past
@@ -39,6 +40,10 @@ use crate::{
 const PAGE_SIZE: i32 = 100;
 /// Pages read per action per pass.
 const PAGES_PER_PASS: usize = 10;
+/// The most time a pass spends on one action's orders: attempts at a
+/// processor that times out take seconds each, and a pass must end often
+/// enough to refresh the backlog gauges and reach the other action.
+const TIME_PER_ACTION: Duration = Duration::from_secs(30);
 /// The longest wait between two attempts at one order.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -111,29 +116,50 @@ impl Reconciler {
             .enumerate()
         {
             self.measure_backlog(action, &before, now).await?;
-            let mut after = self.resume[slot].take();
-            for _ in 0..PAGES_PER_PASS {
-                let page = self
-                    .orders
-                    .store
-                    .outstanding(action, &before, PAGE_SIZE, after.as_ref())
-                    .await?;
-                for outstanding in page.orders {
-                    // Attempts can be slow (a processor that times out), so
-                    // each order is judged by the time it is reached.
-                    let now = OffsetDateTime::now_utc();
-                    if is_due(&outstanding, now) {
-                        self.reconcile(action, outstanding, now).await;
-                    }
-                }
-                after = page.last_key;
-                if after.is_none() {
-                    break;
-                }
-            }
-            self.resume[slot] = after;
+            let after = self.resume[slot].take();
+            self.resume[slot] = self.work_through(action, &before, after).await?;
         }
         Ok(())
+    }
+
+    /// Handles the due orders with `action` outstanding, starting after
+    /// `after`, for up to [`PAGES_PER_PASS`] pages or [`TIME_PER_ACTION`].
+    /// Returns where the next pass resumes (`None`: from the oldest).
+    async fn work_through(
+        &self,
+        action: PendingAction,
+        before: &str,
+        mut after: Option<PendingKey>,
+    ) -> Result<Option<PendingKey>, StoreError> {
+        let time_is_up = tokio::time::Instant::now() + TIME_PER_ACTION;
+        for _ in 0..PAGES_PER_PASS {
+            let page = self
+                .orders
+                .store
+                .outstanding(action, before, PAGE_SIZE, after.as_ref())
+                .await?;
+            for outstanding in page.orders {
+                if tokio::time::Instant::now() >= time_is_up {
+                    return Ok(after);
+                }
+                let key = PendingKey {
+                    created_at: outstanding.order.created_at.clone(),
+                    order_id: outstanding.order.order_id.clone(),
+                };
+                // Attempts can be slow (a processor that times out), so
+                // each order is judged by the time it is reached.
+                let now = OffsetDateTime::now_utc();
+                if is_due(&outstanding, now) {
+                    self.reconcile(action, outstanding, now).await;
+                }
+                after = Some(key);
+            }
+            after = page.last_key;
+            if after.is_none() {
+                break;
+            }
+        }
+        Ok(after)
     }
 
     async fn measure_backlog(
