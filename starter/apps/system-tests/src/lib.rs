@@ -2,7 +2,8 @@
 //! `scripts/with-dynamodb-local.sh`, found through `TEST_DYNAMODB_ENDPOINT`),
 //! fresh tables per test, and the two services started either in-process on
 //! port 0 (fast, for API tests) or as real processes (for the tests that kill
-//! or stop them).
+//! or stop them), and a TCP [`proxy`] to put between two of them and break
+//! the line at a chosen moment.
 
 pub mod proxy;
 
