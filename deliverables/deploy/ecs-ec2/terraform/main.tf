@@ -171,8 +171,12 @@ module "order_api" {
   target_group_arn       = module.alb.target_group_arn
 
   environment = merge(local.common_environment, {
-    ORDERS_TABLE = module.dynamodb.orders_table_name
-    SRV_ENDPOINT = module.service_discovery.srv_names["order-processor"]
+    ORDERS_TABLE                = module.dynamodb.orders_table_name
+    SRV_ENDPOINT                = module.service_discovery.srv_names["order-processor"]
+    RECONCILER_INTERVAL_SECONDS = tostring(var.reconciler.interval_seconds)
+    RECONCILER_GRACE_SECONDS    = tostring(var.reconciler.grace_seconds)
+    RECONCILER_MAX_ATTEMPTS     = tostring(var.reconciler.max_attempts)
+    RECONCILER_MAX_AGE_SECONDS  = tostring(var.reconciler.max_age_seconds)
   })
 
   # Tasks register with the target group only once a listener forwards to it.

@@ -110,6 +110,28 @@ variable "log_level" {
   default     = "info"
 }
 
+variable "reconciler" {
+  description = "order-api's reconciler, which finishes orders left pending: how often it runs (RECONCILER_INTERVAL_SECONDS, 0 turns it off), how old an order must be before it takes it (RECONCILER_GRACE_SECONDS), and when it gives up on an order it cannot decide, rejecting it with processing_timeout and releasing its stock (RECONCILER_MAX_ATTEMPTS attempts, RECONCILER_MAX_AGE_SECONDS of age)."
+  type = object({
+    interval_seconds = optional(number, 5)
+    grace_seconds    = optional(number, 10)
+    max_attempts     = optional(number, 10)
+    max_age_seconds  = optional(number, 3600)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      var.reconciler.interval_seconds >= 0 && var.reconciler.interval_seconds <= 3600,
+      var.reconciler.grace_seconds >= 0 && var.reconciler.grace_seconds <= 3600,
+      var.reconciler.max_attempts >= 1 && var.reconciler.max_attempts <= 1000,
+      var.reconciler.max_age_seconds >= 1 && var.reconciler.max_age_seconds <= 604800,
+      alltrue([for value in values(var.reconciler) : floor(value) == value]),
+    ])
+    error_message = "reconciler needs whole numbers: interval_seconds and grace_seconds 0-3600, max_attempts 1-1000, max_age_seconds 1-604800 (the ranges order-api accepts)."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps service logs."
   type        = number

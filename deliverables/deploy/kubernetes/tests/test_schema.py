@@ -37,6 +37,8 @@ BAD_VALUES: list[tuple[str, dict[str, Any], str]] = [
     ("bad region", {"dynamodb": {"region": "Europe"}}, "/dynamodb/region"),
     ("short table name", {"dynamodb": {"tables": {"orders": "o"}}}, "/dynamodb/tables/orders"),
     ("attempts out of range", {"dynamodb": {"client": {"maxAttempts": 0}}}, "maxAttempts"),
+    ("reconciler never gives up", {"orderApi": {"reconciler": {"maxAttempts": 0}}}, "/orderApi/reconciler/maxAttempts"),
+    ("reconciler age over a week", {"orderApi": {"reconciler": {"maxAgeSeconds": 604801}}}, "/orderApi/reconciler/maxAgeSeconds"),
     ("CPU target over 100", {"orderApi": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}}, "targetCPU"),
     ("bad name prefix", {"namePrefix": "Blue_"}, "namePrefix"),
     ("label value not a string", {"metrics": {"serviceMonitor": {"labels": {"release": 1}}}}, "release"),

@@ -110,6 +110,8 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
         "PROCESSOR_MAX_ATTEMPTS": "3",
         "RECONCILER_INTERVAL_SECONDS": "5",
         "RECONCILER_GRACE_SECONDS": "10",
+        "RECONCILER_MAX_ATTEMPTS": "10",
+        "RECONCILER_MAX_AGE_SECONDS": "3600",
     }
     assert processor["INVENTORY_TABLE"] == "inventory"
     assert processor["RESERVATIONS_TABLE"] == "reservations"

@@ -35,6 +35,12 @@ pub struct ApiConfig {
     /// the reconciler takes it, so it does not race requests still in flight
     /// (default 10).
     pub reconciler_grace: Duration,
+    /// `RECONCILER_MAX_ATTEMPTS`: reconciler attempts at deciding an order
+    /// before it gives up and rejects it with `processing_timeout` (default 10).
+    pub reconciler_max_attempts: u32,
+    /// `RECONCILER_MAX_AGE_SECONDS`: the age past which an order that still
+    /// cannot be decided is given up on the same way (default 3600).
+    pub reconciler_max_age: Duration,
 }
 
 impl ApiConfig {
@@ -79,6 +85,19 @@ impl ApiConfig {
             .expect("range checked"),
             reconciler_interval: env.seconds("RECONCILER_INTERVAL_SECONDS", 5, 0, 3600)?,
             reconciler_grace: env.seconds("RECONCILER_GRACE_SECONDS", 10, 0, 3600)?,
+            reconciler_max_attempts: u32::try_from(env.int_in_range(
+                "RECONCILER_MAX_ATTEMPTS",
+                10,
+                1,
+                1000,
+            )?)
+            .expect("range checked"),
+            reconciler_max_age: env.seconds(
+                "RECONCILER_MAX_AGE_SECONDS",
+                3600,
+                1,
+                7 * 24 * 3600,
+            )?,
         })
     }
 }
@@ -128,6 +147,12 @@ mod tests {
             ("PROCESSOR_TIMEOUT_MS", "10"),
             ("PROCESSOR_MAX_ATTEMPTS", "0"),
             ("RECONCILER_INTERVAL_SECONDS", "soon"),
+            ("RECONCILER_MAX_ATTEMPTS", "0"),
+            ("RECONCILER_MAX_ATTEMPTS", "1001"),
+            ("RECONCILER_MAX_ATTEMPTS", "ten"),
+            ("RECONCILER_MAX_AGE_SECONDS", "0"),
+            ("RECONCILER_MAX_AGE_SECONDS", "604801"),
+            ("RECONCILER_MAX_AGE_SECONDS", "-5"),
         ] {
             let pairs = [(name, value)];
             let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();

@@ -41,8 +41,7 @@ pub use config::ApiConfig;
 pub struct Application {
     server: Server,
     orders: orders::Orders,
-    reconciler_interval: Duration,
-    reconciler_grace: Duration,
+    reconciler: reconciler::Settings,
 }
 
 impl Application {
@@ -90,8 +89,12 @@ impl Service for Application {
         Ok(Self {
             server,
             orders,
-            reconciler_interval: config.reconciler_interval,
-            reconciler_grace: config.reconciler_grace,
+            reconciler: reconciler::Settings {
+                interval: config.reconciler_interval,
+                grace: config.reconciler_grace,
+                max_attempts: config.reconciler_max_attempts,
+                max_age: config.reconciler_max_age,
+            },
         })
     }
 
@@ -101,12 +104,7 @@ impl Service for Application {
 
     /// Serves, with the reconciler running beside, until the lifecycle stops.
     async fn run(self) -> std::io::Result<()> {
-        reconciler::spawn(
-            self.orders,
-            self.reconciler_interval,
-            self.reconciler_grace,
-            self.server.lifecycle(),
-        );
+        reconciler::spawn(self.orders, self.reconciler, self.server.lifecycle());
         self.server.run().await
     }
 }

@@ -8,6 +8,7 @@ use order_common::{
     api::middleware::RequestContext,
     api::problem::Problem,
     runtime::metrics::ORDERS,
+    runtime::telemetry::ErrorChain,
     storage::dynamo::StoreError,
 };
 use uuid::Uuid;
@@ -21,6 +22,17 @@ use crate::{
 /// the request fingerprints stored beside them.
 const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2d0e_9a4b_4c3f_8e21_7b5d_0a9c_3e14);
 
+/// Between the customer id and the idempotency key in an order id's name. No
+/// id contains it, so no other customer and key can make the same name.
+const KEY_SEPARATOR: char = '\n';
+
+/// The order id an idempotency key stands for: the key is the customer's
+/// own, so the same key from two customers names two orders.
+fn keyed_order_id(customer_id: &str, key: &str) -> Uuid {
+    let name = format!("{customer_id}{KEY_SEPARATOR}{key}");
+    Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, name.as_bytes())
+}
+
 #[derive(Clone)]
 pub struct Orders {
     pub store: OrderStore,
@@ -28,8 +40,10 @@ pub struct Orders {
 }
 
 impl Orders {
-    /// Places an order, or returns the one placed earlier with the same
-    /// idempotency key and body.
+    /// Places an order, or returns the one the customer placed earlier with
+    /// the same idempotency key and body. Once the order is recorded nothing
+    /// fails the request: what cannot be finished now is left pending for the
+    /// reconciler, so a client never retries an order that was taken.
     pub async fn create(
         &self,
         context: &RequestContext,
@@ -37,7 +51,7 @@ impl Orders {
         key: Option<&str>,
     ) -> Result<Order, Problem> {
         let order_id = match key {
-            Some(key) => Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, key.as_bytes()),
+            Some(key) => keyed_order_id(&line.customer_id, key),
             None => Uuid::new_v4(),
         };
         let fingerprint = key.map(|_| {
@@ -71,7 +85,14 @@ impl Orders {
             Some(existing) if existing.status != OrderStatus::Pending => return Ok(existing),
             Some(existing) => existing,
         };
-        Ok(self.drive(context, order).await?)
+        let order_id = order.order_id.clone();
+        match self.drive(context, order.clone()).await {
+            Ok(now) => Ok(now),
+            Err(err) => {
+                tracing::warn!(%order_id, error = %ErrorChain(&err), request_id = %context.request_id, "decision not recorded; order left pending for the reconciler");
+                Ok(order)
+            }
+        }
     }
 
     /// Asks the processor for a decision on a pending order and records it.
@@ -129,20 +150,38 @@ impl Orders {
         Err(Problem::unavailable("the order kept changing; retry").with("order_id", order_id))
     }
 
-    /// Asks the processor to give a cancelled order's stock back. If it
-    /// cannot be reached, the reconciler tries again later.
-    pub async fn release(&self, context: &RequestContext, order: &Order) -> Result<(), StoreError> {
+    /// Asks the processor to give back the stock of a cancelled (or given
+    /// up) order. Returns whether it did; if the processor cannot be reached,
+    /// the reconciler tries again later.
+    pub async fn release(
+        &self,
+        context: &RequestContext,
+        order: &Order,
+    ) -> Result<bool, StoreError> {
         match self.processor.release(context, &order.order_id).await {
-            Ok(()) => self.store.released(&order.order_id).await,
+            Ok(()) => self.store.released(&order.order_id).await.map(|()| true),
             Err(err) => {
                 tracing::warn!(order_id = %order.order_id, error = %err, "release left for the reconciler");
-                Ok(())
+                Ok(false)
             }
         }
     }
 }
 
-fn count_final(order: &Order) {
+pub(crate) fn count_final(order: &Order) {
     let reason = order.reason.map(RejectReason::as_str).unwrap_or_default();
     metrics::counter!(ORDERS, "status" => order.status.as_str(), "reason" => reason).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_names_one_order_per_customer() {
+        assert_ne!(keyed_order_id("C1", "k"), keyed_order_id("C2", "k"));
+        assert_eq!(keyed_order_id("C1", "k"), keyed_order_id("C1", "k"));
+        // Without a separator no id can hold, these two would collide.
+        assert_ne!(keyed_order_id("C1", "2k"), keyed_order_id("C12", "k"));
+    }
 }

@@ -138,7 +138,7 @@ impl IntoParams for IdempotencyKey {
         vec![ParameterBuilder::new()
             .name("Idempotency-Key")
             .parameter_in(ParameterIn::Header)
-            .description(Some(format!("Makes the request safe to repeat: 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters without spaces (a UUID is ideal). The same key with the same body always answers for the same order; an invalid key answers 422 `validation-error`.")))
+            .description(Some(format!("Makes the request safe to repeat: 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters without spaces (a UUID is ideal). Keys are scoped to the body's `customer_id`: the same key from the same customer with the same body always answers for the same order, with a different body 409 `idempotency-key-reused`; another customer's identical key is a different order. A key is kept as long as its order is (orders are not deleted). An invalid key answers 422 `validation-error`.")))
             .schema(Some(schema))
             .build()]
     }
@@ -194,6 +194,7 @@ problem_answers!(
         ProblemKind::InsufficientStock,
         ProblemKind::UnknownProduct,
         ProblemKind::IdempotencyKeyReused,
+        ProblemKind::ProcessingTimeout,
     ]
 );
 
@@ -201,16 +202,21 @@ problem_answers!(
 ///
 /// Records the order as pending, then asks the order processor to reserve
 /// the stock and records its decision. The answer depends on where the order
-/// ends up: 201 when confirmed, 202 when the processor could not be reached
-/// (the order stays pending and is finished later in the background), and a
-/// problem when the processor refused it (409 `insufficient-stock`, 422
-/// `unknown-product`).
+/// ends up: 201 when confirmed, 202 when no decision could be recorded in
+/// the request (the processor could not be reached, or the decision could
+/// not be written; the order stays pending and is finished later in the
+/// background), and a problem when the processor refused it (409
+/// `insufficient-stock`, 422 `unknown-product`). Once the order is recorded
+/// the answer is never a 5xx: a 503 means nothing was recorded.
 ///
-/// With an `Idempotency-Key`, the order id is derived from the key, so
-/// repeating the request never places a second order: a repeat with the same
-/// body answers for the order as it is now (finishing it first if it is
-/// still pending, and answering 200 if it has since been cancelled), and a
-/// repeat with a different body is refused with 409 `idempotency-key-reused`.
+/// With an `Idempotency-Key`, the order id is derived from the customer and
+/// the key, so repeating the request never places a second order: a repeat
+/// with the same body answers for the order as it is now (finishing it first
+/// if it is still pending, answering 200 if it has since been cancelled, and
+/// 409 `processing-timeout` if no decision could be had for it in time), and
+/// a repeat with a different body is refused with 409
+/// `idempotency-key-reused`. Keys are the customer's own (two customers may
+/// use the same key) and are kept as long as the order is.
 ///
 /// The body must be a JSON object sent as `application/json` (or another
 /// `+json` type), at most 16 KiB; every invalid or unknown field is reported
@@ -226,7 +232,7 @@ problem_answers!(
         (status = 200, description = "The order is cancelled: a repeat, with the same `Idempotency-Key`, of an order cancelled since, or an order cancelled while it was being placed.", body = Order),
         (status = 201, description = "The order is confirmed: stock is reserved and `total_price` is set.", body = Order,
             headers(("Location" = String, description = "The order's URL: `/orders/{order_id}`."))),
-        (status = 202, description = "The order is recorded but still pending: the processor could not be reached. It is finished later; follow `Location` to see the outcome.", body = Order,
+        (status = 202, description = "The order is recorded but still pending: the processor could not be reached, or its decision could not be recorded. It is finished later; follow `Location` to see the outcome.", body = Order,
             headers(("Location" = String, description = "The order's URL: `/orders/{order_id}`."))),
         CreateOrderProblems,
     )

@@ -8,7 +8,8 @@
 use aws_sdk_dynamodb::{
     Client,
     error::ProvideErrorMetadata,
-    types::{AttributeValue, ReturnValue},
+    operation::update_item::builders::UpdateItemFluentBuilder,
+    types::{AttributeValue, ReturnValue, Select},
 };
 use order_common::api::openapi::Timestamp;
 use order_common::{
@@ -84,6 +85,29 @@ pub struct Changed {
     pub order: Option<Order>,
 }
 
+/// An order with work outstanding, and the reconciler's bookkeeping on it.
+pub struct Outstanding {
+    pub order: Order,
+    /// Failed attempts at the work so far.
+    pub attempts: u32,
+    /// Not to be tried again before this (RFC 3339), if set.
+    pub next_attempt_at: Option<String>,
+}
+
+/// The pending index's key of an order: where a page of it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingKey {
+    pub created_at: String,
+    pub order_id: String,
+}
+
+/// One page of the orders with some action outstanding, oldest first.
+pub struct OutstandingPage {
+    pub orders: Vec<Outstanding>,
+    /// Where the next page starts, when there may be more.
+    pub last_key: Option<PendingKey>,
+}
+
 /// One page of a customer's orders.
 pub struct Page {
     pub orders: Vec<Order>,
@@ -136,10 +160,7 @@ impl OrderStore {
     /// (someone else finished or cancelled it), returns it as it is now.
     pub async fn finish(&self, order_id: &str, decision: &Decision) -> Result<Changed, StoreError> {
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("order_id", s(order_id))
+            .update(order_id)
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str()))
@@ -150,16 +171,16 @@ impl OrderStore {
                 processed_at,
             } => update
                 .update_expression(
-                    "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action",
+                    "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action, attempts, next_attempt_at",
                 )
                 .expression_attribute_values(":s", s(OrderStatus::Confirmed.as_str()))
                 .expression_attribute_values(":p", n(*total_price))
                 .expression_attribute_values(":at", s(processed_at)),
             Decision::Rejected { reason, available } => {
                 let update = update
-                    .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action")
+                    .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action, attempts, next_attempt_at")
                     .expression_attribute_values(":s", s(OrderStatus::Rejected.as_str()))
-                    .expression_attribute_values(":r", s(reason.as_str()))
+                    .expression_attribute_values(":r", s(RejectReason::from(*reason).as_str()))
                     .expression_attribute_values(":at", s(order_common::time::now_rfc3339()));
                 match available {
                     Some(available) => update.expression_attribute_values(":a", n(*available)),
@@ -168,7 +189,7 @@ impl OrderStore {
             }
             // The processor holds nothing for it; only the record is left to fix.
             Decision::Cancelled => update
-                .update_expression("SET #status = :s REMOVE pending_action")
+                .update_expression("SET #status = :s REMOVE pending_action, attempts, next_attempt_at")
                 .expression_attribute_values(":s", s(OrderStatus::Cancelled.as_str())),
         };
         self.update_or_current(order_id, update).await
@@ -178,12 +199,10 @@ impl OrderStore {
     /// its stock must be released. Returns the order as it is now.
     pub async fn cancel(&self, order_id: &str, from: OrderStatus) -> Result<Changed, StoreError> {
         let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("order_id", s(order_id))
+            .update(order_id)
             .update_expression(
-                "SET #status = :cancelled, pending_action = :release, cancelled_at = :at",
+                "SET #status = :cancelled, pending_action = :release, cancelled_at = :at \
+                 REMOVE attempts, next_attempt_at",
             )
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
@@ -195,22 +214,69 @@ impl OrderStore {
         self.update_or_current(order_id, update).await
     }
 
+    /// Rejects a pending order no decision could be had for, and marks that
+    /// whatever stock it may hold must be released. Returns the order as it
+    /// is now (someone else may have finished it first).
+    pub async fn give_up(&self, order_id: &str) -> Result<Changed, StoreError> {
+        let update = self
+            .update(order_id)
+            .update_expression(
+                "SET #status = :rejected, reason = :reason, processed_at = :at, \
+                 pending_action = :release REMOVE attempts, next_attempt_at",
+            )
+            .condition_expression("#status = :pending AND pending_action = :process")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":rejected", s(OrderStatus::Rejected.as_str()))
+            .expression_attribute_values(":reason", s(RejectReason::ProcessingTimeout.as_str()))
+            .expression_attribute_values(":at", s(order_common::time::now_rfc3339()))
+            .expression_attribute_values(":release", s(PendingAction::Release.as_str()))
+            .expression_attribute_values(":pending", s(OrderStatus::Pending.as_str()))
+            .expression_attribute_values(":process", s(PendingAction::Process.as_str()))
+            .return_values(ReturnValue::AllNew);
+        self.update_or_current(order_id, update).await
+    }
+
+    /// Records a failed attempt at an order's outstanding `action`: the
+    /// count, and when to try next. Does nothing if the action is done.
+    pub async fn defer(
+        &self,
+        order_id: &str,
+        action: PendingAction,
+        attempts: u32,
+        next_attempt_at: &str,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .update(order_id)
+            .update_expression("SET attempts = :n, next_attempt_at = :next")
+            .condition_expression("pending_action = :action")
+            .expression_attribute_values(":n", n(i64::from(attempts)))
+            .expression_attribute_values(":next", s(next_attempt_at))
+            .expression_attribute_values(":action", s(action.as_str()));
+        self.update_unless_done(update).await
+    }
+
     /// Notes that a cancelled order's stock was given back.
     pub async fn released(&self, order_id: &str) -> Result<(), StoreError> {
-        let result = observe(
-            "UpdateItem",
-            &self.table,
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("order_id", s(order_id))
-                .update_expression("REMOVE pending_action")
-                .condition_expression("pending_action = :release")
-                .expression_attribute_values(":release", s(PendingAction::Release.as_str()))
-                .send(),
-        )
-        .await;
-        match result {
+        let update = self
+            .update(order_id)
+            .update_expression("REMOVE pending_action, attempts, next_attempt_at")
+            .condition_expression("pending_action = :release")
+            .expression_attribute_values(":release", s(PendingAction::Release.as_str()));
+        self.update_unless_done(update).await
+    }
+
+    /// An update of the order `order_id`.
+    fn update(&self, order_id: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("order_id", s(order_id))
+    }
+
+    /// Applies an update conditional on work still being outstanding; the
+    /// condition failing means the work is done, which is what was wanted.
+    async fn update_unless_done(&self, update: UpdateItemFluentBuilder) -> Result<(), StoreError> {
+        match observe("UpdateItem", &self.table, update.send()).await {
             Ok(_) => Ok(()),
             Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(()),
             Err(err) => Err(err.into()),
@@ -220,7 +286,7 @@ impl OrderStore {
     async fn update_or_current(
         &self,
         order_id: &str,
-        update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        update: UpdateItemFluentBuilder,
     ) -> Result<Changed, StoreError> {
         match observe("UpdateItem", &self.table, update.send()).await {
             Ok(output) => Ok(Changed {
@@ -265,28 +331,97 @@ impl OrderStore {
         Ok(Page { orders, last_key })
     }
 
-    /// Orders with `action` outstanding created before `before`, oldest first.
+    /// A page of the orders with `action` outstanding created before
+    /// `before`, oldest first, starting after `after`.
     pub async fn outstanding(
         &self,
         action: PendingAction,
         before: &str,
         limit: i32,
-    ) -> Result<Vec<Order>, StoreError> {
-        let output = observe(
+        after: Option<&PendingKey>,
+    ) -> Result<OutstandingPage, StoreError> {
+        let mut query = self.outstanding_query(action, before).limit(limit);
+        if let Some(after) = after {
+            query = query
+                .exclusive_start_key("pending_action", s(action.as_str()))
+                .exclusive_start_key("created_at", s(&after.created_at))
+                .exclusive_start_key("order_id", s(&after.order_id));
+        }
+        let output = observe("Query", &self.table, query.send()).await?;
+        let orders = output
+            .items()
+            .iter()
+            .filter_map(|item| {
+                Some(Outstanding {
+                    order: order_from_item(item)?,
+                    attempts: integer(item, "attempts")
+                        .and_then(|attempts| u32::try_from(attempts).ok())
+                        .unwrap_or(0),
+                    next_attempt_at: string(item, "next_attempt_at"),
+                })
+            })
+            .collect();
+        let last_key = output.last_evaluated_key().and_then(|key| {
+            Some(PendingKey {
+                created_at: string(key, "created_at")?,
+                order_id: string(key, "order_id")?,
+            })
+        });
+        Ok(OutstandingPage { orders, last_key })
+    }
+
+    /// How many orders have `action` outstanding and were created before
+    /// `before`, and when the oldest of them was created. Counting reads the
+    /// whole (sparse) index a page at a time but returns no items.
+    pub async fn backlog(
+        &self,
+        action: PendingAction,
+        before: &str,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        let oldest = observe(
             "Query",
             &self.table,
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(PENDING_INDEX)
-                .key_condition_expression("pending_action = :a AND created_at < :before")
-                .expression_attribute_values(":a", s(action.as_str()))
-                .expression_attribute_values(":before", s(before))
-                .limit(limit)
+            self.outstanding_query(action, before)
+                .projection_expression("created_at")
+                .limit(1)
                 .send(),
         )
-        .await?;
-        Ok(output.items().iter().filter_map(order_from_item).collect())
+        .await?
+        .items()
+        .first()
+        .and_then(|item| string(item, "created_at"));
+        let mut count = 0u64;
+        let mut start = None;
+        loop {
+            let output = observe(
+                "Query",
+                &self.table,
+                self.outstanding_query(action, before)
+                    .select(Select::Count)
+                    .set_exclusive_start_key(start)
+                    .send(),
+            )
+            .await?;
+            count += u64::try_from(output.count()).unwrap_or(0);
+            start = output.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok((count, oldest));
+            }
+        }
+    }
+
+    fn outstanding_query(
+        &self,
+        action: PendingAction,
+        before: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pending_action = :a AND created_at < :before")
+            .expression_attribute_values(":a", s(action.as_str()))
+            .expression_attribute_values(":before", s(before))
     }
 }
 

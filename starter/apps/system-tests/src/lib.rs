@@ -2,7 +2,10 @@
 //! `scripts/with-dynamodb-local.sh`, found through `TEST_DYNAMODB_ENDPOINT`),
 //! fresh tables per test, and the two services started either in-process on
 //! port 0 (fast, for API tests) or as real processes (for the tests that kill
-//! or stop them).
+//! or stop them), and a TCP [`proxy`] to put between two of them and break
+//! the line at a chosen moment.
+
+pub mod proxy;
 
 use std::{
     fmt::Debug,
@@ -220,6 +223,8 @@ pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiCon
         processor_attempts: 3,
         reconciler_interval: Duration::from_millis(200),
         reconciler_grace: Duration::from_millis(500),
+        reconciler_max_attempts: 10,
+        reconciler_max_age: Duration::from_secs(3600),
     }
 }
 
@@ -462,6 +467,12 @@ pub fn api_env(tables: &TableNames, processor_url: &str) -> Vec<(&'static str, S
         ("RECONCILER_INTERVAL_SECONDS", "1".into()),
         ("RECONCILER_GRACE_SECONDS", "1".into()),
     ]
+}
+
+/// Sets `key` in a process environment, replacing any earlier value.
+pub fn set_env(env: &mut Vec<(&'static str, String)>, key: &'static str, value: &str) {
+    env.retain(|(k, _)| *k != key);
+    env.push((key, value.to_owned()));
 }
 
 /// Env for an order-processor process using `tables`.

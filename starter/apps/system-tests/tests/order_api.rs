@@ -281,6 +281,19 @@ async fn idempotency_key_replays_and_refuses_reuse() {
         "one decrement, whatever the replays"
     );
     assert_eq!(system_tests::count_items(&stack.tables.orders).await, 1);
+
+    // A key is its customer's own: the same key from another customer is
+    // another order, and does not reveal the first one.
+    let other = send(json!({"product_id": "PROD001", "quantity": 2, "customer_id": "C2"})).await;
+    assert_eq!(other.status, 201, "{}", other.body);
+    assert_ne!(other.body["order_id"], first.body["order_id"]);
+    assert_eq!(other.body["customer_id"], "C2");
+    let other_reused =
+        send(json!({"product_id": "PROD001", "quantity": 1, "customer_id": "C2"})).await;
+    assert_problem(&other_reused, 409, "idempotency-key-reused");
+    assert_eq!(other_reused.body["order_id"], other.body["order_id"]);
+    assert_eq!(stock(&stack.tables, "PROD001").await, 96);
+    assert_eq!(system_tests::count_items(&stack.tables.orders).await, 2);
 }
 
 #[tokio::test]

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use system_tests::{Process, api_env, free_port, fresh_tables, processor_env, set_product, stock};
+use system_tests::{
+    Process, api_env, free_port, fresh_tables, processor_env, set_env, set_product, stock,
+};
 
 /// Every order in the table, as (status, quantity), once none is pending.
 async fn settled_orders(table: &str, within: Duration) -> Vec<(String, i64)> {
@@ -97,12 +99,6 @@ async fn orders_taken_while_the_processor_is_down_are_finished_later() {
         let read = system_tests::get(&http, &format!("{}/orders/{order_id}", api.url)).await;
         assert!(["confirmed", "rejected"].contains(&read.body["status"].as_str().unwrap()));
     }
-}
-
-/// Sets `key` in a process environment, replacing any earlier value.
-fn set_env(env: &mut Vec<(&'static str, String)>, key: &'static str, value: &str) {
-    env.retain(|(k, _)| *k != key);
-    env.push((key, value.to_owned()));
 }
 
 /// A client for requests that are held up on purpose (a paused processor):
@@ -340,6 +336,8 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
         ("order-api", "SRV_ENDPOINT", "bad name"),
         ("order-api", "LOG_FORMAT", "xml"),
         ("order-api", "ORDERS_TABLE", "a"),
+        ("order-api", "RECONCILER_MAX_ATTEMPTS", "0"),
+        ("order-api", "RECONCILER_MAX_AGE_SECONDS", "forever"),
         ("order-processor", "DYNAMODB_MAX_ATTEMPTS", "-1"),
         ("order-processor", "INVENTORY_TABLE", "bad/name"),
         ("order-processor", "SHUTDOWN_TIMEOUT_SECONDS", "forever"),

@@ -33,14 +33,18 @@ run "default_deployment" {
 
   assert {
     condition = { for variable in module.order_api.container_definition.environment : variable.name => variable.value } == {
-      AWS_REGION   = "eu-west-1"
-      LOG_FORMAT   = "json"
-      LOG_LEVEL    = "info"
-      ORDERS_TABLE = "order-system-orders"
-      PORT         = "8000"
-      SRV_ENDPOINT = "order-processor.order-system.internal"
+      AWS_REGION                  = "eu-west-1"
+      LOG_FORMAT                  = "json"
+      LOG_LEVEL                   = "info"
+      ORDERS_TABLE                = "order-system-orders"
+      PORT                        = "8000"
+      SRV_ENDPOINT                = "order-processor.order-system.internal"
+      RECONCILER_INTERVAL_SECONDS = "5"
+      RECONCILER_GRACE_SECONDS    = "10"
+      RECONCILER_MAX_ATTEMPTS     = "10"
+      RECONCILER_MAX_AGE_SECONDS  = "3600"
     }
-    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode) and JSON logs."
+    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs and the reconciler's settings."
   }
 
   assert {
@@ -151,4 +155,14 @@ run "bad_region_is_refused" {
   }
 
   expect_failures = [var.aws_region]
+}
+
+run "reconciler_limits_out_of_range_are_refused" {
+  command = plan
+
+  variables {
+    reconciler = { max_attempts = 0, max_age_seconds = 1.5 }
+  }
+
+  expect_failures = [var.reconciler]
 }

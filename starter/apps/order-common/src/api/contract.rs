@@ -53,7 +53,10 @@ pub enum OrderStatus {
     Cancelled,
 }
 
-/// Why the processor refused an order (the `reason` of a rejected order).
+/// Why an order was rejected. `insufficient_stock` and `unknown_product`:
+/// the processor refused it. `processing_timeout`: no decision could be had
+/// within the gateway's limits, so it was rejected and whatever stock it
+/// held was released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[derive(IntoStaticStr, EnumString, VariantArray)]
@@ -61,14 +64,36 @@ pub enum OrderStatus {
 pub enum RejectReason {
     InsufficientStock,
     UnknownProduct,
+    ProcessingTimeout,
 }
 
 impl RejectReason {
-    /// The kind of the problem that answers a refusal for this reason.
+    /// The kind of the problem that answers an order rejected for this reason.
     pub fn problem_kind(self) -> ProblemKind {
         match self {
             Self::InsufficientStock => ProblemKind::InsufficientStock,
             Self::UnknownProduct => ProblemKind::UnknownProduct,
+            Self::ProcessingTimeout => ProblemKind::ProcessingTimeout,
+        }
+    }
+}
+
+/// Why the processor refuses an order: the reasons it decides, a subset of
+/// [`RejectReason`] spelled the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum Refusal {
+    InsufficientStock,
+    UnknownProduct,
+}
+
+impl From<Refusal> for RejectReason {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::InsufficientStock => Self::InsufficientStock,
+            Refusal::UnknownProduct => Self::UnknownProduct,
         }
     }
 }
@@ -94,6 +119,7 @@ pub enum ProblemKind {
     OrderIdConflict,
     IdempotencyKeyReused,
     OrderNotCancellable,
+    ProcessingTimeout,
 }
 
 impl ProblemKind {
@@ -118,7 +144,10 @@ impl ProblemKind {
             | Self::OrderReleased
             | Self::OrderNotCancellable
             | Self::OrderIdConflict
-            | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            | Self::IdempotencyKeyReused
+            // Final: repeating the request cannot change it (a 5xx would
+            // invite exactly that).
+            | Self::ProcessingTimeout => StatusCode::CONFLICT,
             Self::ValidationError | Self::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
             Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -141,6 +170,7 @@ impl ProblemKind {
             Self::OrderIdConflict => "Order id already used",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::OrderNotCancellable => "Order cannot be cancelled",
+            Self::ProcessingTimeout => "Order not processed in time",
         }
     }
 }
@@ -160,11 +190,11 @@ pub enum ReservationOutcome {
     Conflict,
 }
 
-impl From<RejectReason> for ReservationOutcome {
-    fn from(reason: RejectReason) -> Self {
-        match reason {
-            RejectReason::InsufficientStock => Self::InsufficientStock,
-            RejectReason::UnknownProduct => Self::UnknownProduct,
+impl From<Refusal> for ReservationOutcome {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::InsufficientStock => Self::InsufficientStock,
+            Refusal::UnknownProduct => Self::UnknownProduct,
         }
     }
 }
@@ -272,7 +302,7 @@ pub enum Decision {
         processed_at: String,
     },
     Rejected {
-        reason: RejectReason,
+        reason: Refusal,
         /// The stock there was, when that was the reason.
         available: Option<i64>,
     },
@@ -303,6 +333,10 @@ mod tests {
     fn every_name_has_one_spelling() {
         serde_spelling_is_as_str::<OrderStatus>();
         serde_spelling_is_as_str::<RejectReason>();
+        serde_spelling_is_as_str::<Refusal>();
+        for refusal in Refusal::VARIANTS {
+            assert_eq!(refusal.as_str(), RejectReason::from(*refusal).as_str());
+        }
         serde_spelling_is_as_str::<ProblemKind>();
         serde_spelling_is_as_str::<ReservationOutcome>();
         serde_spelling_is_as_str::<ReleaseOutcome>();

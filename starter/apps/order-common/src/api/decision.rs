@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::api::{
     contract::{
-        Confirmation, Decision, OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason,
+        Confirmation, Decision, OrderLine, OrderStatus, ProblemKind, ProcessRequest, Refusal,
+        RejectReason,
     },
     problem::Problem,
 };
@@ -28,7 +29,7 @@ impl Decision {
             Self::Rejected { reason, available } => Err(rejection(
                 &request.order_id,
                 &request.line,
-                reason,
+                reason.into(),
                 available,
             )),
             Self::Cancelled => Err(Problem::new(
@@ -56,11 +57,11 @@ impl Decision {
         let kind = body["type"].as_str().and_then(ProblemKind::from_type_uri);
         match kind {
             Some(ProblemKind::InsufficientStock) => Ok(Self::Rejected {
-                reason: RejectReason::InsufficientStock,
+                reason: Refusal::InsufficientStock,
                 available: Some(body["available"].as_i64().unwrap_or(0)),
             }),
             Some(ProblemKind::UnknownProduct) => Ok(Self::Rejected {
-                reason: RejectReason::UnknownProduct,
+                reason: Refusal::UnknownProduct,
                 available: None,
             }),
             Some(ProblemKind::OrderReleased) => Ok(Self::Cancelled),
@@ -94,6 +95,10 @@ pub fn rejection(
             reason.problem_kind(),
             format!("there is no product {}", line.product_id),
         ),
+        RejectReason::ProcessingTimeout => Problem::new(
+            reason.problem_kind(),
+            "no decision could be had for this order in time; it was rejected and holds no stock. Place it again (with a new Idempotency-Key) to retry",
+        ),
     };
     problem
         .with("order_id", order_id)
@@ -120,11 +125,11 @@ mod tests {
                 processed_at: "2026-01-02T03:04:05.000Z".into(),
             },
             Decision::Rejected {
-                reason: RejectReason::InsufficientStock,
+                reason: Refusal::InsufficientStock,
                 available: Some(3),
             },
             Decision::Rejected {
-                reason: RejectReason::UnknownProduct,
+                reason: Refusal::UnknownProduct,
                 available: None,
             },
             Decision::Cancelled,

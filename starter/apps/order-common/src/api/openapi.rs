@@ -189,6 +189,9 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
         ProblemKind::OrderNotCancellable => {
             "The order was rejected and holds nothing to cancel".into()
         }
+        ProblemKind::ProcessingTimeout => {
+            "The order was rejected: no decision could be had for it within the reconciler's limits, and whatever stock it held was released. It is final; place a new order (with a new `Idempotency-Key`) to try again".into()
+        }
     }
 }
 
@@ -211,7 +214,7 @@ fn extensions(kind: ProblemKind) -> Vec<(&'static str, RefOr<Schema>, bool)> {
             ("available", count(), true),
             ("requested", count(), true),
         ],
-        ProblemKind::UnknownProduct => {
+        ProblemKind::UnknownProduct | ProblemKind::ProcessingTimeout => {
             vec![("order_id", string(), true), ("product_id", string(), true)]
         }
         ProblemKind::OrderReleased

@@ -35,10 +35,14 @@ pub const RESERVATIONS: &str = "inventory_reservations_total";
 /// Counter: stock releases by `outcome` (`released`, `nothing_held`, `replayed`).
 pub const RELEASES: &str = "inventory_releases_total";
 /// Gauge: orders the reconciler still has to finish, by `pending_action`
-/// (`process`, `release`), as of its last pass.
+/// (`process`, `release`), as of its last pass: the whole backlog, counted.
 pub const RECONCILER_BACKLOG: &str = "order_reconciler_pending_orders";
 /// Gauge: age in seconds of the oldest order waiting for the reconciler.
 pub const RECONCILER_OLDEST_AGE: &str = "order_reconciler_oldest_pending_age_seconds";
+/// Counter: orders the reconciler gave up on (no decision within
+/// `RECONCILER_MAX_ATTEMPTS` or `RECONCILER_MAX_AGE_SECONDS`): each was
+/// rejected with reason `processing_timeout` and its stock released.
+pub const RECONCILER_GIVEN_UP: &str = "order_reconciler_given_up_orders_total";
 /// Gauge: always 1, labelled with `service`, `version` and `revision`.
 pub const BUILD_INFO: &str = "order_system_build_info";
 

@@ -3,7 +3,7 @@
 //! stands for.
 
 use order_common::{
-    api::contract::{ProcessRequest, RejectReason},
+    api::contract::{ProcessRequest, Refusal},
     storage::{
         dynamo::{StoreError, observe},
         item::{Item, integer},
@@ -35,7 +35,7 @@ impl Store {
         for attempt in 1..=CONFLICT_ATTEMPTS {
             let Some(price) = self.price(&order.line.product_id).await? else {
                 return self
-                    .record_refusal(order, RejectReason::UnknownProduct, None)
+                    .record_refusal(order, Refusal::UnknownProduct, None)
                     .await;
             };
             match self.try_reserve(order, price).await? {
@@ -131,7 +131,7 @@ impl Store {
         let Some(product) = product else {
             self.prices.forget(product_id);
             let recorded = self
-                .record_refusal(order, RejectReason::UnknownProduct, None)
+                .record_refusal(order, Refusal::UnknownProduct, None)
                 .await?;
             return Ok(Attempt::Decided(recorded));
         };
@@ -143,7 +143,7 @@ impl Store {
             Some(_) => {
                 let available = integer(product, "stock").unwrap_or_default();
                 let recorded = self
-                    .record_refusal(order, RejectReason::InsufficientStock, Some(available))
+                    .record_refusal(order, Refusal::InsufficientStock, Some(available))
                     .await?;
                 Ok(Attempt::Decided(recorded))
             }

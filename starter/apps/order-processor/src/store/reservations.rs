@@ -5,9 +5,7 @@ use aws_sdk_dynamodb::types::{
     Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use order_common::{
-    api::contract::{
-        Decision, OrderLine, ProcessRequest, RejectReason, ReservationOutcome, WireName,
-    },
+    api::contract::{Decision, OrderLine, ProcessRequest, Refusal, ReservationOutcome, WireName},
     storage::{
         dynamo::{PutIfAbsent, StoreError, get_item, put_if_absent},
         item::{Item, integer, n, s, string},
@@ -30,7 +28,7 @@ pub enum ReservationState {
     Reserved { total_price: i64 },
     /// Refused; `available` is the stock at the time, when that was why.
     Rejected {
-        reason: RejectReason,
+        reason: Refusal,
         available: Option<i64>,
     },
     /// Given back (or never taken: the order was cancelled first).
@@ -105,7 +103,7 @@ impl Store {
     pub(super) async fn record_refusal(
         &self,
         order: &ProcessRequest,
-        reason: RejectReason,
+        reason: Refusal,
         available: Option<i64>,
     ) -> Result<Recorded, StoreError> {
         let reservation = Reservation {
@@ -216,11 +214,11 @@ fn reservation_from_item(item: &Item) -> Option<Reservation> {
             total_price: integer(item, "total_price")?,
         },
         ReservationOutcome::InsufficientStock => ReservationState::Rejected {
-            reason: RejectReason::InsufficientStock,
+            reason: Refusal::InsufficientStock,
             available: Some(integer(item, "available").unwrap_or_default()),
         },
         ReservationOutcome::UnknownProduct => ReservationState::Rejected {
-            reason: RejectReason::UnknownProduct,
+            reason: Refusal::UnknownProduct,
             available: None,
         },
         ReservationOutcome::Released => ReservationState::Released {

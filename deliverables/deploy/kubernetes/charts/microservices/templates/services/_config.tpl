@@ -20,6 +20,8 @@ PROCESSOR_TIMEOUT_MS: {{ $values.processor.timeoutMs | int | quote }}
 PROCESSOR_MAX_ATTEMPTS: {{ $values.processor.maxAttempts | int | quote }}
 RECONCILER_INTERVAL_SECONDS: {{ $values.reconciler.intervalSeconds | int | quote }}
 RECONCILER_GRACE_SECONDS: {{ $values.reconciler.graceSeconds | int | quote }}
+RECONCILER_MAX_ATTEMPTS: {{ $values.reconciler.maxAttempts | int | quote }}
+RECONCILER_MAX_AGE_SECONDS: {{ $values.reconciler.maxAgeSeconds | int | quote }}
 {{- else }}
 INVENTORY_TABLE: {{ $root.Values.dynamodb.tables.inventory | quote }}
 RESERVATIONS_TABLE: {{ $root.Values.dynamodb.tables.reservations | quote }}
