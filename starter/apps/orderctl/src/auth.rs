@@ -156,6 +156,9 @@ pub struct TokenArgs {
     /// Without it, one is minted from --signing-key.
     #[arg(long, env = "ORDER_API_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// A file holding the bearer token (a mounted Kubernetes Secret), instead of --token.
+    #[arg(long, env = "ORDER_API_TOKEN_FILE", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
     #[command(flatten)]
     signer: SignerArgs,
 }
@@ -163,6 +166,11 @@ pub struct TokenArgs {
 impl TokenArgs {
     /// The token given, or one minted for `subject` (valid for an hour).
     pub fn token(&self, subject: &str, admin: bool) -> anyhow::Result<String> {
+        if let Some(path) = &self.token_file {
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the token file {}", path.display()))?;
+            return Ok(token.trim().to_owned());
+        }
         match &self.token {
             Some(token) => Ok(token.trim().to_owned()),
             None => self
