@@ -171,8 +171,12 @@ module "order_api" {
   target_group_arn       = module.alb.target_group_arn
 
   environment = merge(local.common_environment, {
-    ORDERS_TABLE = module.dynamodb.orders_table_name
-    SRV_ENDPOINT = module.service_discovery.srv_names["order-processor"]
+    ORDERS_TABLE       = module.dynamodb.orders_table_name
+    SRV_ENDPOINT       = module.service_discovery.srv_names["order-processor"]
+    AUTH_ISSUER        = var.auth_issuer
+    AUTH_AUDIENCE      = var.auth_audience
+    AUTH_JWKS_URL      = var.auth_jwks_url
+    AUTH_SUBJECT_CLAIM = var.auth_subject_claim
   })
 
   # Tasks register with the target group only once a listener forwards to it.

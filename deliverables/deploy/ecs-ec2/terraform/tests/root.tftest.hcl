@@ -6,7 +6,10 @@ mock_provider "aws" {
 }
 
 variables {
-  aws_region = "eu-west-1"
+  aws_region    = "eu-west-1"
+  auth_issuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+  auth_audience = "1example23456789"
+  auth_jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
   images = {
     order_api       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
     order_processor = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d"
@@ -33,14 +36,18 @@ run "default_deployment" {
 
   assert {
     condition = { for variable in module.order_api.container_definition.environment : variable.name => variable.value } == {
-      AWS_REGION   = "eu-west-1"
-      LOG_FORMAT   = "json"
-      LOG_LEVEL    = "info"
-      ORDERS_TABLE = "order-system-orders"
-      PORT         = "8000"
-      SRV_ENDPOINT = "order-processor.order-system.internal"
+      AWS_REGION         = "eu-west-1"
+      LOG_FORMAT         = "json"
+      LOG_LEVEL          = "info"
+      ORDERS_TABLE       = "order-system-orders"
+      PORT               = "8000"
+      SRV_ENDPOINT       = "order-processor.order-system.internal"
+      AUTH_ISSUER        = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      AUTH_AUDIENCE      = "1example23456789"
+      AUTH_JWKS_URL      = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+      AUTH_SUBJECT_CLAIM = "sub"
     }
-    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode) and JSON logs."
+    error_message = "order-api needs its table, the processor's SRV name, its token issuer, an explicit AWS_REGION (no IMDS from bridge mode) and JSON logs."
   }
 
   assert {
@@ -151,4 +158,17 @@ run "bad_region_is_refused" {
   }
 
   expect_failures = [var.aws_region]
+}
+
+run "bad_auth_settings_are_refused" {
+  command = plan
+
+  variables {
+    auth_issuer        = "my issuer"
+    auth_audience      = "a,,b"
+    auth_jwks_url      = "http://issuer.example.com/jwks.json"
+    auth_subject_claim = ""
+  }
+
+  expect_failures = [var.auth_issuer, var.auth_audience, var.auth_jwks_url, var.auth_subject_claim]
 }
