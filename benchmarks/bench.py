@@ -183,7 +183,8 @@ class Stack:
         subprocess.run([SCRIPTS / "wait-for-port.sh", str(port), "60"], check=True)
         self.endpoint = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DYNAMODB_ENDPOINT": self.endpoint}
-        for command in (["create-tables"], ["seed"]):
+        # order-api trusts this run's own key; `orderctl load` signs its tokens with it.
+        for command in (["create-tables"], ["seed"], ["keygen", "--dir", str(self.workdir / "auth")]):
             subprocess.run([self.bin / "orderctl", *command], check=True, env=env, stdout=subprocess.DEVNULL)
         # The ceiling run's own tables, with the same keys and indexes.
         subprocess.run([self.bin / "orderctl", "create-tables"], check=True, env={**env, **CEILING_TABLES},
@@ -245,7 +246,8 @@ class Stack:
 def load(stack, api_url, mode, concurrency, seconds):
     output = subprocess.run(
         [stack.bin / "orderctl", "load", "--url", api_url, "--mode", mode, "--concurrency", str(concurrency),
-         "--duration-seconds", str(seconds), "--product-id", BENCH_PRODUCT, "--json"],
+         "--duration-seconds", str(seconds), "--product-id", BENCH_PRODUCT, "--json",
+         "--signing-key", str(stack.workdir / "auth" / "signing-key.pem")],
         capture_output=True, text=True,
     )
     if not output.stdout.strip():
@@ -485,7 +487,9 @@ def main():
         services = {"order-processor": stack.start_service("order-processor", {})}
         service_env = {"order-processor": {},
                        "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"],
-                                     "PROCESSOR_TIMEOUT_MS": "5000"}}
+                                     "PROCESSOR_TIMEOUT_MS": "5000",
+                                     "AUTH_ISSUER": "urn:order-system:dev", "AUTH_AUDIENCE": "order-api",
+                                     "AUTH_JWKS_FILE": str(workdir / "auth" / "jwks.json")}}
         services["order-api"] = stack.start_service("order-api", service_env["order-api"])
         status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
                             {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000})

@@ -19,6 +19,16 @@ HELM_TIMEOUT ?= 10m
 # The app images are tagged with the chart's appVersion, which the chart uses as default tag.
 HELM_APP_VERSION := $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(HELM_CHART)/Chart.yaml)
 HELM_IMAGES := order-api order-processor orderctl
+# order-api trusts a development key made on this machine (`orderctl keygen`, kept across runs;
+# the same one `make dev` uses): helm-install passes its public JWKS, helm-test mints a
+# 15-minute token with it for the test pod. The private key never enters the cluster. For a real
+# issuer: HELM_ARGS='--set orderApi.auth.jwks= --set orderApi.auth.jwksUrl=https://…
+# --set orderApi.auth.issuer=…'.
+HELM_AUTH_DIR ?= .run/auth
+HELM_TEST_TOKEN_SECRET := order-api-test-token
+# An issuer and a public key for rendering without a cluster (helm-lint, helm-template).
+HELM_DEV_AUTH_VALUES := deliverables/deploy/kubernetes/tests/fixtures/dev-auth.yaml
+ORDERCTL ?= $(CARGO) run --quiet $(CARGO_MANIFEST) --bin orderctl --
 
 # kube-prometheus-stack, pinned. The app chart's ServiceMonitors carry `release: <this name>`.
 HELM_MONITORING_RELEASE ?= kube-prometheus-stack
@@ -72,12 +82,18 @@ monitoring-uninstall: ## Remove kube-prometheus-stack (its CRDs stay, as Helm le
 .PHONY: helm-install
 helm-install: ## Install or upgrade the order system into namespace orders; waits until both services are ready
 	$(call preflight,kubernetes)
+	$(ORDERCTL) keygen --dir $(HELM_AUTH_DIR)
 	$(HELM) upgrade --install $(HELM_RELEASE) $(HELM_CHART) \
 	  --namespace $(HELM_NAMESPACE) --create-namespace \
+	  --set orderApi.auth.issuer=urn:order-system:dev --set-file orderApi.auth.jwks=$(HELM_AUTH_DIR)/jwks.json \
 	  --wait --wait-for-jobs --timeout $(HELM_TIMEOUT) $(HELM_ARGS)
 
 .PHONY: helm-test
-helm-test: ## Run `helm test`: orderctl smoke (create + read an order) inside the cluster
+helm-test: ## Run `helm test`: orderctl smoke (create + read an order) inside the cluster, with a fresh token
+	$(ORDERCTL) token --customer CUST001 --ttl 15m --signing-key $(HELM_AUTH_DIR)/signing-key.pem \
+	  | $(KUBECTL) --namespace $(HELM_NAMESPACE) create secret generic $(HELM_TEST_TOKEN_SECRET) \
+	    --from-file=token=/dev/stdin --dry-run=client --output yaml \
+	  | $(KUBECTL) --namespace $(HELM_NAMESPACE) apply --filename -
 	$(HELM) test $(HELM_RELEASE) --namespace $(HELM_NAMESPACE) --logs
 
 .PHONY: helm-url
@@ -98,12 +114,12 @@ helm-uninstall: ## Remove the order system (a persistence PVC is kept: delete it
 
 .PHONY: helm-lint
 helm-lint: ## helm lint --strict on the chart (real helm CLI)
-	$(HELM) lint --strict $(HELM_CHART)
+	$(HELM) lint --strict $(HELM_CHART) --values $(HELM_DEV_AUTH_VALUES)
 
 .PHONY: helm-template
 helm-template: ## Render the chart as installed next to kube-prometheus-stack (real helm CLI)
 	$(HELM) template $(HELM_RELEASE) $(HELM_CHART) --namespace $(HELM_NAMESPACE) \
-	  --api-versions monitoring.coreos.com/v1 $(HELM_ARGS)
+	  --api-versions monitoring.coreos.com/v1 --values $(HELM_DEV_AUTH_VALUES) $(HELM_ARGS)
 
 .PHONY: helm-check
 helm-check: ## Offline chart checks, no cluster or helm CLI needed (what make test runs)

@@ -20,6 +20,8 @@ export PATH="$root/.tools/cargo/bin:$PATH"
 native_smoke() {
   make --no-print-directory dev || { make --no-print-directory down; return 1; }
   local status=0
+  # Both mint their tokens from the key `make dev` generated.
+  export ORDER_API_SIGNING_KEY="$root/.run/auth/signing-key.pem"
   "$apps/target/debug/orderctl" smoke --url http://127.0.0.1:8001 || status=1
   SERVER_ENDPOINT=http://127.0.0.1:8001 "$apps/scripts/test_docker_compose.sh" || status=1
   make --no-print-directory down

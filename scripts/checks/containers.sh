@@ -230,15 +230,28 @@ run_images() {
   # modules in the image.
   endpoint="http://localhost:$ddb_port"
 
-  run_container() { # run_container IMAGE-BINARY ENV... -- ARGS...: foreground, in its image
+  # run_container IMAGE-BINARY [NAME=VALUE | --volume=HOST:CTR]... -- ARGS...:
+  # foreground, in its image.
+  run_container() {
     local binary=$1 container
     shift
     container=$(buildah_cmd from --pull=never "localhost/order-system/$binary:check")
-    local env_args=()
-    while [[ $1 != -- ]]; do env_args+=(--env "$1"); shift; done
+    local run_args=()
+    while [[ $1 != -- ]]; do
+      case $1 in
+        --volume=*) run_args+=("$1") ;;
+        *) run_args+=(--env "$1") ;;
+      esac
+      shift
+    done
     shift
-    buildah_cmd run --isolation chroot "${env_args[@]}" "$container" -- "/$binary" "$@"
+    buildah_cmd run --isolation chroot "${run_args[@]}" "$container" -- "/$binary" "$@"
   }
+
+  # order-api trusts a development key, as in Compose (its auth-keys job).
+  local orderctl
+  orderctl="$apps/target/$(rust_target)/release/orderctl"
+  "$orderctl" keygen --dir "$work/auth" >/dev/null
 
   run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- create-tables
   run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- seed
@@ -252,7 +265,9 @@ run_images() {
     local extra=()
     if [[ $binary == order-api ]]; then
       port=$api_port
-      extra=("ORDER_PROCESSOR_URL=http://localhost:$processor_port")
+      extra=("ORDER_PROCESSOR_URL=http://localhost:$processor_port"
+        AUTH_ISSUER=urn:order-system:dev AUTH_AUDIENCE=order-api AUTH_JWKS_FILE=/auth/jwks.json
+        "--volume=$work/auth:/auth:ro")
     fi
     run_container "$binary" "PORT=$port" "DYNAMODB_ENDPOINT=$endpoint" "SHUTDOWN_DRAIN_SECONDS=0" \
       "${extra[@]}" -- >"$work/$binary.log" 2>&1 &
@@ -265,9 +280,10 @@ run_images() {
     run_container "$binary" "PORT=$port" -- healthcheck || fail "$binary healthcheck said unhealthy while it serves"
     echo "$binary: serves on $port as uid 65532; its healthcheck says healthy"
   done
-  "$apps/target/$(rust_target)/release/orderctl" wait-ready --timeout-seconds 30 \
+  "$orderctl" wait-ready --timeout-seconds 30 \
     "http://127.0.0.1:$processor_port" "http://127.0.0.1:$api_port"
   SERVER_ENDPOINT="http://127.0.0.1:$api_port" PROCESSOR_ENDPOINT="http://127.0.0.1:$processor_port" \
+    ORDERCTL="$orderctl" ORDER_API_SIGNING_KEY="$work/auth/signing-key.pem" \
     "$apps/scripts/test_docker_compose.sh"
 
   # SIGTERM (what `docker stop` sends): exit 0, and the health check turns.

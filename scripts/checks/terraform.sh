@@ -230,7 +230,9 @@ moto_ecs() (
   local copy verify=("$tools/moto/bin/python" "$root/$ecs_root/tests/moto/verify.py" "$moto_endpoint" "$moto_region" order-system)
   copy=$(moto_root "$work/$ecs_root") || return 1
   cd "$copy" || return 1
-  local vars=(-var "moto_endpoint=$moto_endpoint" -var "aws_region=$moto_region" -var "images=$images")
+  local issuer="https://cognito-idp.$moto_region.amazonaws.com/${moto_region}_Example1"
+  local vars=(-var "moto_endpoint=$moto_endpoint" -var "aws_region=$moto_region" -var "images=$images"
+    -var "auth_issuer=$issuer" -var "auth_audience=order-api" -var "auth_jwks_url=$issuer/.well-known/jwks.json")
   tf apply.log apply -auto-approve "${vars[@]}" "${ecs_targets[@]}" || return 1
   "${verify[@]}" applied || return 1
   # Orders take stock; the next plan must not put it back.

@@ -17,6 +17,9 @@
 #   TERRAFORM_DIR           the ECS root module (default: ../ecs-ec2/terraform)
 #   SERVER_ENDPOINT         order-api URL (default: the api_url output)
 #   PROCESSOR_LOCAL_PORT    local end of the port forward (default 18002)
+#   ORDER_API_TOKEN         required: a bearer token for customer CUST001 (or with the
+#                           orders:admin scope) from the issuer in auth_issuer, e.g. a
+#                           Cognito ID token
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +38,7 @@ while (($# > 0)); do
   esac
 done
 [[ $wait_seconds =~ ^[0-9]+$ ]] || die "--wait takes whole seconds, not '$wait_seconds'"
+[[ -n ${ORDER_API_TOKEN:-} ]] || die "ORDER_API_TOKEN is not set: order-api needs a bearer token from the issuer in auth_issuer"
 
 for tool in aws curl terraform session-manager-plugin; do
   command -v "$tool" >/dev/null || die "$tool is not installed"

@@ -13,7 +13,10 @@
 # ports, and scales the Deployments back to what they were on exit.
 #
 # HELM_NAMESPACE (orders), HELM_MONITORING_NAMESPACE (monitoring) and
-# HELM_MONITORING_RELEASE (kube-prometheus-stack) as in make/helm.mk.
+# HELM_MONITORING_RELEASE (kube-prometheus-stack) as in make/helm.mk. The
+# /orders requests carry ORDER_API_TOKEN, or a token minted with the
+# development key `make helm-install` used (.run/auth/signing-key.pem) by
+# orderctl (ORDERCTL, default starter/apps/target/debug/orderctl).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,8 +76,12 @@ until_true() {
 # Asks Prometheus until the expression returns a sample.
 has_data() { curl -s --max-time 5 "$prometheus/api/v1/query" --data-urlencode "query=$1" | grep -q '"value"'; }
 
+token=${ORDER_API_TOKEN:-$("${ORDERCTL:-$root/starter/apps/target/debug/orderctl}" token --customer CLUSTER-CHECK \
+  --signing-key "$root/.run/auth/signing-key.pem")} || { echo "cluster-check: no token (ORDER_API_TOKEN)" >&2; exit 1; }
+auth="Authorization: Bearer $token"
+
 post_order() { # product quantity -> prints the status code
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H 'content-type: application/json' \
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H 'content-type: application/json' -H "$auth" \
     -d "{\"product_id\":\"$1\",\"quantity\":$2,\"customer_id\":\"CLUSTER-CHECK\"}" "$api/orders"
 }
 
@@ -117,7 +124,7 @@ processor=$(forward "$namespace" order-processor 8000)
 
 phase "DynamoDB is gone: order-api answers 503"
 scale dynamodb-local 0
-status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$api/orders/00000000-0000-0000-0000-000000000000")
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "$auth" "$api/orders/00000000-0000-0000-0000-000000000000")
 echo "status: $status"
 [[ $status == 503 ]] || { echo "cluster-check: expected 503 without DynamoDB, got $status" >&2; exit 1; }
 scale dynamodb-local "${replicas[dynamodb-local]}"
@@ -127,14 +134,14 @@ until_true 300 "order-processor ready again" ready "$processor"
 phase "business traffic: out of stock, unknown product, cancellation, unmatched path, reads, creates"
 for _ in 1 2 3; do post_order PROD002 1000; done | sort | uniq -c | xargs echo "out of stock:"
 for _ in 1 2 3; do post_order NO-SUCH-PRODUCT 1; done | sort | uniq -c | xargs echo "unknown product:"
-order_id=$(curl -s --max-time 30 -H 'content-type: application/json' \
+order_id=$(curl -s --max-time 30 -H 'content-type: application/json' -H "$auth" \
   -d '{"product_id":"PROD002","quantity":1,"customer_id":"CLUSTER-CHECK"}' "$api/orders" |
   json_string order_id)
-curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -X POST "$api/orders/$order_id/cancel"
+curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -H "$auth" -X POST "$api/orders/$order_id/cancel"
 curl -s -o /dev/null -w 'unmatched path: %{http_code}\n' --max-time 30 "$api/no-such-path"
 for _ in $(seq 30); do post_order PROD001 1; done | sort | uniq -c | xargs echo "creates:"
 for _ in $(seq 30); do
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$api/orders/$order_id"
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "$auth" "$api/orders/$order_id"
 done | sort | uniq -c | xargs echo "reads:"
 
 phase "the pods as Kubernetes sees them (cAdvisor, kube-state-metrics)"

@@ -54,7 +54,7 @@ pid_of() { cat "$NATIVE_STACK_DIR/$1.pid"; }
 phase() { echo "== [${SECONDS}s] $*"; }
 
 post_order() { # product quantity -> prints the status code
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H 'content-type: application/json' \
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H 'content-type: application/json' -H "$auth" \
     -d "{\"product_id\":\"$1\",\"quantity\":$2,\"customer_id\":\"LIVE-CHECK\"}" "$api/orders"
 }
 
@@ -69,6 +69,10 @@ wait_for() { # seconds promql
 
 phase "native stack (logs in $NATIVE_STACK_DIR/logs)"
 "$apps/scripts/native-stack.sh" up
+# Every /orders request carries a token of the stack's development key; `orderctl load` mints
+# its own from the same key.
+export ORDER_API_SIGNING_KEY="$NATIVE_STACK_DIR/auth/signing-key.pem"
+auth="Authorization: Bearer $("$bin/orderctl" token --customer LIVE-CHECK)"
 
 phase "prometheus"
 port=$(free_port)
@@ -89,7 +93,7 @@ grep -q 202 <<<"$statuses" || { echo "live-check: expected 202 answers while the
 phase "DynamoDB stops answering: both services answer 503"
 kill -STOP "$(pid_of dynamodb)"
 statuses=$({
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$api/orders/00000000-0000-0000-0000-000000000000" &
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "$auth" "$api/orders/00000000-0000-0000-0000-000000000000" &
   curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$processor/inventory/PROD001" &
   wait
 })
@@ -100,10 +104,10 @@ echo "statuses: $(echo "$statuses" | sort | uniq -c | xargs)"
 
 phase "business traffic: out of stock, unknown product, cancellation, unmatched path, reads, creates"
 for _ in 1 2 3; do post_order PROD002 1000; done | sort | uniq -c | xargs echo "out of stock:"
-order_id=$(curl -s --max-time 30 -H 'content-type: application/json' \
+order_id=$(curl -s --max-time 30 -H 'content-type: application/json' -H "$auth" \
   -d '{"product_id":"PROD002","quantity":1,"customer_id":"LIVE-CHECK"}' "$api/orders" |
   json_string order_id)
-curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -X POST "$api/orders/$order_id/cancel"
+curl -s -o /dev/null -w 'cancel: %{http_code}\n' --max-time 30 -H "$auth" -X POST "$api/orders/$order_id/cancel"
 curl -s -o /dev/null -w 'unmatched path: %{http_code}\n' --max-time 30 "$api/no-such-path"
 "$bin/orderctl" load --url "$api" --product-id NO-SUCH-PRODUCT --concurrency 2 --duration-seconds 2
 "$bin/orderctl" load --url "$api" --mode read --concurrency 2 --duration-seconds 2

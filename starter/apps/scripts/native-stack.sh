@@ -11,6 +11,12 @@
 # second stack on other ports can run beside the first). PROFILE=release
 # builds optimised binaries (slower to build; what `make bench` uses).
 # DYNAMODB_PORT, ORDER_API_PORT and ORDER_PROCESSOR_PORT change the ports.
+#
+# order-api trusts a development signing key made on first run
+# (.run/auth/signing-key.pem, kept across runs; its public half
+# .run/auth/jwks.json is what order-api reads): get a token with
+#   starter/apps/target/debug/orderctl token --customer CUST001
+# and `orderctl smoke` / `orderctl load` mint their own from the same key.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,11 +101,13 @@ up() {
   export DYNAMODB_TIMEOUT_MS=${DYNAMODB_TIMEOUT_MS:-5000}
   "$bin/orderctl" create-tables
   "$bin/orderctl" seed
+  "$bin/orderctl" keygen --dir "$run/auth"
 
   LOG_FORMAT=${LOG_FORMAT:-json} PORT=$processor_port \
     "$bin/order-processor" >>"$logs/order-processor.log" 2>&1 &
   echo $! >"$(pidfile order-processor)"
   LOG_FORMAT=${LOG_FORMAT:-json} PORT=$api_port ORDER_PROCESSOR_URL="http://127.0.0.1:$processor_port" \
+    AUTH_ISSUER=urn:order-system:dev AUTH_AUDIENCE=order-api AUTH_JWKS_FILE="$run/auth/jwks.json" \
     "$bin/order-api" >>"$logs/order-api.log" 2>&1 &
   echo $! >"$(pidfile order-api)"
 
@@ -112,6 +120,7 @@ up() {
   cat <<MSG
 stack ready:
   order-api        http://localhost:$api_port   (try: curl -s localhost:$api_port/health)
+  a token          ORDER_API_SIGNING_KEY=$run/auth/signing-key.pem $bin/orderctl token --customer CUST001
   order-processor  http://localhost:$processor_port
   dynamodb local   http://localhost:$ddb_port
   logs             $logs/

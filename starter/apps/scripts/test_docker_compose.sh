@@ -4,14 +4,41 @@
 #
 #   SERVER_ENDPOINT   order-api base URL (default http://localhost:8001)
 #   PROCESSOR_ENDPOINT order-processor base URL (default http://localhost:8002)
+#   ORDER_API_TOKEN   a bearer token for customer CUST001 (or an admin), from
+#                     whatever issuer order-api trusts (needed against AWS).
+#                     Without it, one is minted from the development key:
+#                     with orderctl (ORDERCTL, on the PATH, or built in
+#                     target/) from ORDER_API_SIGNING_KEY (default
+#                     .run/auth/signing-key.pem, as `make dev` writes it), or
+#                     else inside the Compose stack (its auth-keys service).
 #
 # Exits non-zero, naming the failed check, if anything is wrong.
 set -uo pipefail
 
 SERVER_ENDPOINT=${SERVER_ENDPOINT:-http://localhost:8001}
 PROCESSOR_ENDPOINT=${PROCESSOR_ENDPOINT:-http://localhost:8002}
+apps=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
+
+# The token every /orders request carries (see the header).
+mint_token() {
+  local orderctl=${ORDERCTL:-} key=${ORDER_API_SIGNING_KEY:-$apps/../../.run/auth/signing-key.pem} candidate
+  if [[ -z $orderctl ]]; then
+    for candidate in "$(command -v orderctl || true)" "$apps/target/debug/orderctl" "$apps/target/release/orderctl"; do
+      [[ -n $candidate && -x $candidate ]] && { orderctl=$candidate; break; }
+    done
+  fi
+  if [[ -n $orderctl && -f $key ]]; then
+    "$orderctl" token --customer CUST001 --signing-key "$key"
+  elif command -v docker >/dev/null && docker compose -f "$apps/docker-compose.yaml" ps --quiet order-api 2>/dev/null | grep -q .; then
+    docker compose -f "$apps/docker-compose.yaml" run --rm --no-deps -T auth-keys token --customer CUST001
+  else
+    echo "no token: set ORDER_API_TOKEN, or ORDER_API_SIGNING_KEY with orderctl built" >&2
+    return 1
+  fi
+}
+token=${ORDER_API_TOKEN:-$(mint_token)} || exit 1
 
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1" >&2; }
@@ -19,10 +46,12 @@ expect() { # expect NAME CONDITION-RESULT DETAIL
   if [[ "$2" == 0 ]]; then ok "$1"; else fail "$1: $3"; fi
 }
 
-# request METHOD URL [BODY]: sets $status, $body and $content_type.
+# request METHOD URL [BODY]: sets $status, $body and $content_type. With the
+# bearer token unless ANONYMOUS=1.
 request() {
   local method=$1 url=$2 data=${3:-} out
   local args=(-sS -o - -w '\n%{http_code} %{content_type}' -X "$method" --max-time 15)
+  [[ ${ANONYMOUS:-0} == 1 ]] || args+=(-H "Authorization: Bearer $token")
   [[ -n "$data" ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   if ! out=$(curl "${args[@]}" "$url" 2>&1); then
     status=000 body=$out content_type=
@@ -48,6 +77,9 @@ for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
     expect "GET $endpoint$path is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
   done
 done
+
+ANONYMOUS=1 request POST "$SERVER_ENDPOINT/orders/" '{"product_id":"PROD001","quantity":1,"customer_id":"CUST001"}'
+expect "an order without a token is 401" "$([[ $status == 401 ]]; echo $?)" "got $status: $body"
 
 # The starter's order.
 request POST "$SERVER_ENDPOINT/orders/" '{"product_id":"PROD001","quantity":1,"customer_id":"CUST001"}'

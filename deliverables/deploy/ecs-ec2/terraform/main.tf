@@ -177,6 +177,10 @@ module "order_api" {
     RECONCILER_GRACE_SECONDS    = tostring(var.reconciler.grace_seconds)
     RECONCILER_MAX_ATTEMPTS     = tostring(var.reconciler.max_attempts)
     RECONCILER_MAX_AGE_SECONDS  = tostring(var.reconciler.max_age_seconds)
+    AUTH_ISSUER                 = var.auth_issuer
+    AUTH_AUDIENCE               = var.auth_audience
+    AUTH_JWKS_URL               = var.auth_jwks_url
+    AUTH_SUBJECT_CLAIM          = var.auth_subject_claim
   })
 
   # Tasks register with the target group only once a listener forwards to it.

@@ -201,3 +201,44 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "auth_issuer" {
+  description = "AUTH_ISSUER of order-api: the OIDC issuer whose tokens it accepts, exactly as in their iss claim. Amazon Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>."
+  type        = string
+
+  validation {
+    condition     = length(var.auth_issuer) <= 1024 && can(regex("^\\S+$", var.auth_issuer))
+    error_message = "auth_issuer must be 1 to 1024 characters without spaces, such as https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123."
+  }
+}
+
+variable "auth_audience" {
+  description = "AUTH_AUDIENCE of order-api: the aud a token must name; several, comma-separated, are each accepted. Amazon Cognito: the app client id (Cognito ID tokens carry it in aud; access tokens do not carry aud)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^\\s,]+(,[^\\s,]+)*$", var.auth_audience))
+    error_message = "auth_audience must be one or more comma-separated audiences without spaces."
+  }
+}
+
+variable "auth_jwks_url" {
+  description = "AUTH_JWKS_URL of order-api: the issuer's public keys (JWKS), fetched over HTTPS through the instances' port-443 egress. Amazon Cognito: <issuer>/.well-known/jwks.json."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^\\s/]+(/\\S*)?$", var.auth_jwks_url))
+    error_message = "auth_jwks_url must be an https:// URL, such as https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json."
+  }
+}
+
+variable "auth_subject_claim" {
+  description = "AUTH_SUBJECT_CLAIM of order-api: the token claim that names the customer (its value must be 1-64 of A-Z a-z 0-9 _ . : -)."
+  type        = string
+  default     = "sub"
+
+  validation {
+    condition     = length(var.auth_subject_claim) <= 256 && can(regex("^[!-~]+$", var.auth_subject_claim))
+    error_message = "auth_subject_claim must be a claim name of 1 to 256 printable ASCII characters, such as sub."
+  }
+}

@@ -26,6 +26,10 @@ KUBERNETES = TESTS.parent
 CHART = KUBERNETES / "charts" / "microservices"
 VALUE_SETS = TESTS / "values"
 FIXTURE_FILES = TESTS / "fixtures" / "files"
+# The chart renders only with an issuer and keys (orderApi.auth): every value set starts from
+# the development ones, as `make helm-install` passes them.
+DEV_AUTH_VALUES = TESTS / "fixtures" / "dev-auth.yaml"
+DEV_AUTH: dict[str, Any] = yaml.safe_load(DEV_AUTH_VALUES.read_text())
 MONITORING_API = "monitoring.coreos.com/v1"
 NAMESPACE = "orders"
 # Kubernetes versions Minikube users run: every minor release from 1.31 (the oldest still in
@@ -44,8 +48,8 @@ VALUE_SET_NAMES = ["defaults"] + sorted(p.stem for p in VALUE_SETS.glob("*.yaml"
 
 def value_set(name: str) -> dict[str, Any]:
     if name == "defaults":
-        return {}
-    return yaml.safe_load((VALUE_SETS / f"{name}.yaml").read_text()) or {}
+        return copy.deepcopy(DEV_AUTH)
+    return helm_render.merge(DEV_AUTH, yaml.safe_load((VALUE_SETS / f"{name}.yaml").read_text()) or {})
 
 
 @dataclass
@@ -122,7 +126,9 @@ def render(
 ) -> Release:
     """The release as `helm install` would render it. The chart itself does not change during a
     run, so each set of values is rendered once (a third of a second each) and every caller gets
-    its own copy; a copied chart (chart_with_files), which tests modify, is rendered every time."""
+    its own copy; a copied chart (chart_with_files), which tests modify, is rendered every time.
+    `values` are merged over the development auth values (DEV_AUTH)."""
+    values = helm_render.merge(DEV_AUTH, values or {})
     if chart != CHART:
         return _render(values or {}, chart, monitoring_api, revision)
     return copy.deepcopy(_render_chart(json.dumps(values or {}, sort_keys=True), monitoring_api, revision))

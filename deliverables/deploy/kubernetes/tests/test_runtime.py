@@ -120,6 +120,12 @@ class Stack:
         env.update(overrides)
         return {"PATH": os.environ["PATH"], "HOME": str(self.tmp), **env}
 
+    def jwks_file(self) -> str:
+        """order-api's JWKS ConfigMap, written where the test reads it (the pod mounts it)."""
+        path = self.tmp / "jwks.json"
+        path.write_text(self.release.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"])
+        return str(path)
+
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
@@ -200,9 +206,16 @@ def _stop_keeper(stack: Stack) -> str:
     return stack.log("table-keeper")
 
 
+def _dev_key(tmp: Path) -> dict[str, Any]:
+    """A development key made as `make helm-install` makes it, and the values it passes."""
+    subprocess.run([str(_binaries() / "orderctl"), "keygen", "--dir", str(tmp / "auth")], check=True, capture_output=True)
+    return {"orderApi": {"auth": {"jwks": (tmp / "auth" / "jwks.json").read_text()}}}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(render(), tmp_path_factory.mktemp("runtime"))
+    tmp = tmp_path_factory.mktemp("runtime")
+    running = Stack(render(_dev_key(tmp)), tmp)
     try:
         yield running
     finally:
@@ -249,6 +262,8 @@ def services(tables: Stack) -> Stack:
     assert _wait_until(lambda: _seeded(tables.url("dynamodb-local")), 30), "no tables"
     for service in ("order-processor", "order-api"):
         env = tables.env(service, PORT=str(tables.ports[service]), HOST="127.0.0.1")
+        if service == "order-api":
+            env["AUTH_JWKS_FILE"] = tables.jwks_file()
         tables.start(service, [str(_binaries() / service)], env)
     return tables
 
@@ -268,9 +283,21 @@ def test_services_start_with_their_configmaps_and_pass_their_probes(services: St
 def test_helm_test_pod_commands_pass(services: Stack) -> None:
     orderctl = str(_binaries() / "orderctl")
     pod = services.release.get("Pod", "smoke-test")["spec"]
+    # The token `make helm-test` mints with the development key and stores in the Secret.
+    token = subprocess.run(
+        [orderctl, "token", "--customer", "CUST001", "--ttl", "15m", "--signing-key", str(services.tmp / "auth" / "signing-key.pem")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    # The Secret's file, where the test reads it (the pod mounts it).
+    token_file = services.tmp / "token"
+    token_file.write_text(token + "\n")
     for container in pod["initContainers"] + pod["containers"]:
         args = [services.localize(a) for a in container["args"]]
-        run = subprocess.run([orderctl, *args], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=180, check=False)
+        env = {"PATH": os.environ["PATH"]}
+        for variable in container.get("env", []):
+            assert variable == {"name": "ORDER_API_TOKEN_FILE", "value": "/var/run/secrets/order-api-test/token"}
+            env[variable["name"]] = str(token_file)
+        run = subprocess.run([orderctl, *args], env=env, capture_output=True, text=True, timeout=180, check=False)
         assert run.returncode == 0, f"{container['name']}: {run.stdout}\n{run.stderr}"
 
 

@@ -4,6 +4,8 @@ pod."""
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ def test_default_objects(default_release: Release) -> None:
     assert default_release.names() == sorted(
         [
             "ConfigMap/order-api",
+            "ConfigMap/order-api-jwks",
             "ConfigMap/order-processor",
             "ConfigMap/table-keeper",
             "Deployment/dynamodb-local",
@@ -112,7 +115,12 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
         "RECONCILER_GRACE_SECONDS": "10",
         "RECONCILER_MAX_ATTEMPTS": "10",
         "RECONCILER_MAX_AGE_SECONDS": "3600",
+        "AUTH_ISSUER": "urn:order-system:dev",
+        "AUTH_AUDIENCE": "order-api",
+        "AUTH_SUBJECT_CLAIM": "sub",
+        "AUTH_JWKS_FILE": "/etc/order-api/auth/jwks.json",
     }
+    assert not any(key.startswith("AUTH_") for key in processor)
     assert processor["INVENTORY_TABLE"] == "inventory"
     assert processor["RESERVATIONS_TABLE"] == "reservations"
     assert "ORDERS_TABLE" not in processor and "ORDER_PROCESSOR_URL" not in processor
@@ -330,7 +338,8 @@ def test_external_endpoint_and_pod_identity() -> None:
     assert env["DYNAMODB_ENDPOINT"] == "http://dynamodb.shared.svc:8000" and env["AWS_REGION"] == "eu-west-1"
     assert "AWS_SHARED_CREDENTIALS_FILE" not in env
     pod = release.get("Deployment", "order-api")["spec"]["template"]["spec"]
-    assert "volumes" not in pod and "volumeMounts" not in pod["containers"][0]
+    assert [v["name"] for v in pod["volumes"]] == ["auth-jwks"], "no credentials file"
+    assert [m["name"] for m in pod["containers"][0]["volumeMounts"]] == ["auth-jwks"]
     assert release.get("ServiceAccount", "order-api")["metadata"]["annotations"] == role
 
 
@@ -427,3 +436,31 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     assert "DynamoDB: AWS, region eu-west-1" in external_notes
     assert "kubectl -n orders logs job/table-init-1 --all-containers" in external_notes
     assert "PersistentVolumeClaim" not in external_notes
+
+
+def test_order_api_reads_its_keys_from_a_mounted_configmap_or_a_url() -> None:
+    release = render()
+    jwks = release.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"]
+    assert json.loads(jwks)["keys"], "the JWKS document of the values"
+    spec = dict(release.pod_specs())["Deployment/order-api"]
+    mounts = spec["containers"][0]["volumeMounts"]
+    assert {"name": "auth-jwks", "mountPath": "/etc/order-api/auth", "readOnly": True} in mounts
+    assert {"name": "auth-jwks", "configMap": {"name": "order-api-jwks"}} in spec["volumes"]
+    assert "volumes" not in dict(release.pod_specs())["Deployment/order-processor"]
+    annotations = release.get("Deployment", "order-api")["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum/jwks" in annotations, "a new key set rolls the pods"
+
+    url = "https://issuer.example.com/.well-known/jwks.json"
+    remote = render({"orderApi": {"auth": {"jwks": "", "jwksUrl": url}}})
+    env = container_env(remote, "Deployment/order-api")
+    assert env["AUTH_JWKS_URL"] == url and "AUTH_JWKS_FILE" not in env
+    assert not remote.has("ConfigMap", "order-api-jwks")
+    assert "volumes" not in dict(remote.pod_specs())["Deployment/order-api"]
+
+
+def test_the_smoke_test_takes_its_token_from_a_secret_file() -> None:
+    pod = render().get("Pod", "smoke-test")["spec"]
+    container = pod["containers"][0]
+    assert container["env"] == [{"name": "ORDER_API_TOKEN_FILE", "value": "/var/run/secrets/order-api-test/token"}]
+    assert container["volumeMounts"] == [{"name": "token", "mountPath": "/var/run/secrets/order-api-test", "readOnly": True}]
+    assert pod["volumes"] == [{"name": "token", "secret": {"secretName": "order-api-test-token", "optional": True}}]

@@ -8,6 +8,8 @@ use order_common::{
     storage::schema::ORDERS_TABLE,
 };
 
+use crate::auth::AuthConfig;
+
 /// Where the processor is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProcessorTarget {
@@ -41,6 +43,8 @@ pub struct ApiConfig {
     /// `RECONCILER_MAX_AGE_SECONDS`: the age past which an order that still
     /// cannot be decided is given up on the same way (default 3600).
     pub reconciler_max_age: Duration,
+    /// `AUTH_*`: how bearer tokens are verified (see [`AuthConfig`]).
+    pub auth: AuthConfig,
 }
 
 impl ApiConfig {
@@ -98,6 +102,7 @@ impl ApiConfig {
                 1,
                 7 * 24 * 3600,
             )?,
+            auth: AuthConfig::from_env(env)?,
         })
     }
 }
@@ -106,13 +111,24 @@ impl ApiConfig {
 mod tests {
     use super::*;
 
+    /// The `AUTH_*` settings every gateway needs, and `extra`.
+    fn with_auth<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut pairs = extra.to_vec();
+        pairs.extend([
+            ("AUTH_ISSUER", "https://issuer.example.com"),
+            ("AUTH_AUDIENCE", "order-api"),
+            ("AUTH_JWKS_URL", "https://issuer.example.com/jwks.json"),
+        ]);
+        pairs
+    }
+
     #[test]
     fn srv_takes_precedence_over_url() {
-        let config = ApiConfig::from_env(&Env::from_pairs(&[
+        let pairs = with_auth(&[
             ("SRV_ENDPOINT", "order-processor.orders.local."),
             ("ORDER_PROCESSOR_URL", "http://localhost:8002"),
-        ]))
-        .unwrap();
+        ]);
+        let config = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
         assert_eq!(
             config.processor,
             ProcessorTarget::Srv("order-processor.orders.local".into())
@@ -121,16 +137,14 @@ mod tests {
 
     #[test]
     fn url_or_default() {
-        let config = ApiConfig::from_env(&Env::from_pairs(&[(
-            "ORDER_PROCESSOR_URL",
-            "http://localhost:8002/",
-        )]))
-        .unwrap();
+        let pairs = with_auth(&[("ORDER_PROCESSOR_URL", "http://localhost:8002/")]);
+        let config = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
         assert_eq!(
             config.processor,
             ProcessorTarget::Url("http://localhost:8002".into())
         );
-        let config = ApiConfig::from_env(&Env::from_pairs(&[])).unwrap();
+        let pairs = with_auth(&[]);
+        let config = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
         assert_eq!(
             config.processor,
             ProcessorTarget::Url("http://order-processor:8000".into())
@@ -154,9 +168,64 @@ mod tests {
             ("RECONCILER_MAX_AGE_SECONDS", "604801"),
             ("RECONCILER_MAX_AGE_SECONDS", "-5"),
         ] {
-            let pairs = [(name, value)];
+            let pairs = with_auth(&[(name, value)]);
             let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
             assert_eq!(err.name, name, "{name}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn auth_settings_are_required_and_checked() {
+        let config = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[(
+            "AUTH_AUDIENCE",
+            "order-api, other",
+        )])))
+        .unwrap();
+        assert_eq!(config.auth.audiences, ["order-api", "other"]);
+        assert_eq!(config.auth.subject_claim, "sub");
+        for missing in ["AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"] {
+            let pairs: Vec<_> = with_auth(&[])
+                .into_iter()
+                .filter(|(name, _)| *name != missing)
+                .collect();
+            let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
+            assert_eq!(err.name, missing, "{err}");
+        }
+        let dir = std::env::temp_dir().join(format!("auth-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_jwks = dir.join("not-jwks.json");
+        std::fs::write(&not_jwks, r#"{"keys": []}"#).unwrap();
+        let not_jwks = not_jwks.display().to_string();
+        for (name, value) in [
+            ("AUTH_ISSUER", "has space"),
+            ("AUTH_AUDIENCE", "a,,b"),
+            ("AUTH_JWKS_URL", "issuer.example.com/jwks"),
+            ("AUTH_SUBJECT_CLAIM", "cust omer"),
+            ("AUTH_LEEWAY_SECONDS", "301"),
+            ("AUTH_JWKS_TIMEOUT_MS", "10"),
+            ("AUTH_JWKS_MIN_REFRESH_SECONDS", "-1"),
+        ] {
+            // The first pair of a name wins: `with_auth` puts `extra` first.
+            let pairs = with_auth(&[(name, value)]);
+            let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}: {err}");
+        }
+        for (file, reason) in [
+            (not_jwks.as_str(), "no RSA"),
+            ("/nonexistent/jwks.json", "No such file"),
+        ] {
+            let pairs = [
+                ("AUTH_ISSUER", "https://issuer.example.com"),
+                ("AUTH_AUDIENCE", "order-api"),
+                ("AUTH_JWKS_FILE", file),
+            ];
+            let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
+            assert_eq!(err.name, "AUTH_JWKS_FILE", "{err}");
+            assert!(err.reason.contains(reason), "{err}");
+        }
+        let both = with_auth(&[("AUTH_JWKS_FILE", not_jwks.as_str())]);
+        let err = ApiConfig::from_env(&Env::from_pairs(&both)).unwrap_err();
+        assert_eq!(err.name, "AUTH_JWKS_URL", "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -4,7 +4,9 @@
 //! request.
 //!
 //! Where things live:
-//! - [`routes`]: the HTTP interface (routes, request parsing, answers);
+//! - [`routes`]: the HTTP interface (routes, request parsing, answers, and
+//!   who may see which order);
+//! - [`auth`]: who is calling (bearer tokens, the issuer's keys);
 //! - [`orders`]: the order flow (record pending, ask the processor, record the
 //!   decision; cancellation);
 //! - [`store`]: the orders table, every change a conditional write;
@@ -18,6 +20,7 @@
 //! body validation, the DynamoDB client, configuration, metrics, health and
 //! shutdown.
 
+pub mod auth;
 pub mod config;
 pub mod orders;
 pub mod processor;
@@ -26,7 +29,7 @@ pub mod routes;
 pub mod srv;
 pub mod store;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use order_common::{
     runtime::config::{ConfigError, Env},
@@ -77,7 +80,9 @@ impl Service for Application {
                 &lifecycle,
             )?,
         };
+        let auth = Arc::new(auth::Authenticator::new(&config.auth).await?);
         let state = routes::AppState {
+            auth,
             orders: orders.clone(),
             lifecycle: lifecycle.clone(),
             metrics,

@@ -1,20 +1,24 @@
 //! The gateway's HTTP interface. Every error answer is a [`Problem`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use axum::{
     Extension, Json, Router,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::from_fn_with_state,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use order_common::{
-    api::contract::{OrderLine, OrderStatus, ProblemKind, RejectReason},
+    api::contract::{ADMIN_SCOPE, OrderLine, OrderStatus, ProblemKind, RejectReason},
     api::decision,
     api::health::{self, Check, ReadyAnswers, Report, ReportAnswers},
     api::middleware::RequestContext,
-    api::openapi::{BODY_PROBLEMS, Id, STORE_PROBLEMS, limit_param, query_param},
+    api::openapi::{AUTH_PROBLEMS, BODY_PROBLEMS, Id, STORE_PROBLEMS, limit_param, query_param},
     api::problem::Problem,
     api::validate::{
         FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, check_limit, id_class, invalid,
@@ -27,18 +31,25 @@ use serde::Serialize;
 use utoipa::{
     IntoParams, OpenApi, ToSchema,
     openapi::{
-        ObjectBuilder, Ref, Required, Type,
+        ObjectBuilder, Ref, Type,
         path::{Parameter, ParameterBuilder, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
 
-use crate::{orders::Orders, store::Order};
+use crate::{
+    auth::{Authenticator, Caller},
+    orders::Orders,
+    store::Order,
+};
 
 const SERVICE: &str = "order-api";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The longest `Idempotency-Key` accepted (printable ASCII).
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// The OpenAPI security scheme of the `/orders` routes.
+const BEARER_AUTH: &str = "bearerAuth"; // also in each `security(...)` below
 /// Orders on a page when the client does not say (`limit`).
 const DEFAULT_LIMIT: i32 = 20;
 
@@ -46,7 +57,7 @@ const DEFAULT_LIMIT: i32 = 20;
 #[derive(OpenApi)]
 #[openapi(
     paths(create_order, list_orders, get_order, cancel_order, ready, health_report),
-    components(schemas(Order, OrderPage)),
+    components(schemas(Order, OrderPage, NewOrder)),
     tags((name = "orders", description = "Placing, reading, listing and cancelling orders."))
 )]
 struct Routes;
@@ -60,6 +71,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "The order gateway: records each order durably, asks the order processor to reserve stock, and finishes in the background what it could not finish in the request.",
         Routes::openapi(),
     );
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            BEARER_AUTH,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(format!(
+                        "A JWT from the configured issuer (`AUTH_ISSUER`, `AUTH_AUDIENCE`), signed with a key of its JWKS. The token's subject (`AUTH_SUBJECT_CLAIM`, default `sub`) is the customer; the `{ADMIN_SCOPE}` scope (in `scope` or `scp`) allows any customer's orders."
+                    )))
+                    .build(),
+            ),
+        );
     // `/orders/` serves the same operations (see `router`).
     if let Some(orders) = document.paths.paths.get("/orders") {
         let mut same = orders.clone();
@@ -80,6 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 #[derive(Clone)]
 pub struct AppState {
+    pub auth: Arc<Authenticator>,
     pub orders: Orders,
     pub lifecycle: Lifecycle,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
@@ -87,12 +114,19 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    // Every `/orders` route needs a caller; a route layer runs after routing,
+    // so an unknown path or method still answers 404 or 405.
+    let orders = Router::new()
         // The starter's clients post to `/orders/`; both forms work, no redirect.
         .route("/orders", post(create_order).get(list_orders))
         .route("/orders/", post(create_order).get(list_orders))
         .route("/orders/{order_id}", get(get_order))
         .route("/orders/{order_id}/cancel", post(cancel_order))
+        .route_layer(from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::require_caller,
+        ));
+    let routes = orders
         .route("/health", get(health_report))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
@@ -144,16 +178,52 @@ impl IntoParams for IdempotencyKey {
     }
 }
 
-fn read_order_line(body: JsonObject) -> Result<OrderLine, Problem> {
+/// The body of `POST /orders`: an [`OrderLine`] whose `customer_id` may be
+/// left out (it is then the caller's).
+#[derive(ToSchema)]
+#[allow(dead_code)] // The schema of what `read_order_line` reads.
+struct NewOrder {
+    #[schema(value_type = Id)]
+    product_id: String,
+    #[schema(schema_with = quantity)]
+    quantity: i64,
+    /// Whose order: the caller's own customer id (the default), or any
+    /// customer's with the `orders:admin` scope.
+    #[schema(value_type = Option<Id>)]
+    customer_id: Option<String>,
+}
+
+/// How many units: 1 to [`MAX_QUANTITY`].
+fn quantity() -> utoipa::openapi::Object {
+    order_common::api::openapi::integer(1, MAX_QUANTITY, "How many units.")
+}
+
+/// Refuses (403) a request naming a customer the caller may not `act` for.
+fn authorize(caller: &Caller, customer_id: &str, act: &str) -> Result<(), Problem> {
+    if caller.may_act_for(customer_id) {
+        return Ok(());
+    }
+    Err(Problem::forbidden(format!(
+        "this token may {act} for customer {} only",
+        caller.customer_id
+    ))
+    .with("customer_id", customer_id))
+}
+
+/// The order line of a `POST /orders` body, for `caller`: a customer orders
+/// for itself only, unless it is an admin.
+fn read_order_line(body: JsonObject, caller: &Caller) -> Result<OrderLine, Problem> {
     let mut fields = Fields::new(body);
     let product_id = fields.id("product_id");
     let quantity = fields.integer("quantity", 1, MAX_QUANTITY);
-    let customer_id = fields.id("customer_id");
+    let customer_id = fields.optional_id("customer_id");
     fields.finish()?;
+    let customer_id = customer_id.unwrap_or_else(|| caller.customer_id.clone());
+    authorize(caller, &customer_id, "place orders")?;
     Ok(OrderLine {
         product_id: product_id.expect("checked"),
         quantity: quantity.expect("checked"),
-        customer_id: customer_id.expect("checked"),
+        customer_id,
     })
 }
 
@@ -188,9 +258,11 @@ fn rejection(order: &Order) -> Problem {
 }
 
 problem_answers!(
-    CreateOrderProblems = BODY_PROBLEMS,
+    CreateOrderProblems = AUTH_PROBLEMS,
+    BODY_PROBLEMS,
     STORE_PROBLEMS,
     [
+        ProblemKind::Forbidden,
         ProblemKind::InsufficientStock,
         ProblemKind::UnknownProduct,
         ProblemKind::IdempotencyKeyReused,
@@ -220,14 +292,16 @@ problem_answers!(
 ///
 /// The body must be a JSON object sent as `application/json` (or another
 /// `+json` type), at most 16 KiB; every invalid or unknown field is reported
-/// at once.
+/// at once. `customer_id` defaults to the caller (the token's subject); naming
+/// another customer needs the `orders:admin` scope (else 403 `forbidden`).
 #[utoipa::path(
     post,
     path = "/orders",
     tag = "orders",
     operation_id = "createOrder",
+    security(("bearerAuth" = [])),
     params(IdempotencyKey),
-    request_body = OrderLine,
+    request_body = NewOrder,
     responses(
         (status = 200, description = "The order is cancelled: a repeat, with the same `Idempotency-Key`, of an order cancelled since, or an order cancelled while it was being placed.", body = Order),
         (status = 201, description = "The order is confirmed: stock is reserved and `total_price` is set.", body = Order,
@@ -240,11 +314,12 @@ problem_answers!(
 async fn create_order(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: JsonObject,
 ) -> Result<Response, Problem> {
     let key = idempotency_key(&headers)?;
-    let line = read_order_line(body)?;
+    let line = read_order_line(body, &caller)?;
     let order = state.orders.create(&context, line, key.as_deref()).await?;
     Ok(order_answer(order))
 }
@@ -253,30 +328,17 @@ fn checked_order_id(order_id: &str) -> Result<(), Problem> {
     check_id(order_id).map_err(|message| invalid(vec![FieldError::new("order_id", message)]))
 }
 
-problem_answers!(
-    OrderProblems = [ProblemKind::NotFound, ProblemKind::ValidationError],
-    STORE_PROBLEMS
-);
-
-/// Get an order
-///
-/// The order as it is now (a strongly consistent read).
-#[utoipa::path(
-    get,
-    path = "/orders/{order_id}",
-    tag = "orders",
-    operation_id = "getOrder",
-    params(("order_id" = Id, Path, description = "The order's id. An invalid id answers 422 `validation-error`.")),
-    responses((status = 200, description = "The order.", body = Order), OrderProblems)
-)]
-async fn get_order(
-    State(state): State<AppState>,
-    Path(order_id): Path<String>,
-) -> Result<Json<Order>, Problem> {
-    checked_order_id(&order_id)?;
-    match state.orders.store.get(&order_id).await? {
-        Some(order) => Ok(Json(order)),
-        None => {
+/// The order `order_id` if `caller` may see it. Another customer's order is
+/// answered as if it did not exist, so order ids cannot be probed.
+async fn visible_order(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+) -> Result<Order, Problem> {
+    checked_order_id(order_id)?;
+    match state.orders.store.get(order_id).await? {
+        Some(order) if caller.may_act_for(&order.line.customer_id) => Ok(order),
+        _ => {
             Err(Problem::not_found(format!("there is no order {order_id}"))
                 .with("order_id", order_id))
         }
@@ -284,7 +346,36 @@ async fn get_order(
 }
 
 problem_answers!(
-    CancelProblems = [
+    OrderProblems = AUTH_PROBLEMS,
+    [ProblemKind::NotFound, ProblemKind::ValidationError],
+    STORE_PROBLEMS
+);
+
+/// Get an order
+///
+/// The order as it is now (a strongly consistent read). Another customer's
+/// order answers 404, as if it did not exist, unless the caller has the
+/// `orders:admin` scope.
+#[utoipa::path(
+    get,
+    path = "/orders/{order_id}",
+    tag = "orders",
+    operation_id = "getOrder",
+    security(("bearerAuth" = [])),
+    params(("order_id" = Id, Path, description = "The order's id. An invalid id answers 422 `validation-error`.")),
+    responses((status = 200, description = "The order.", body = Order), OrderProblems)
+)]
+async fn get_order(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+) -> Result<Json<Order>, Problem> {
+    Ok(Json(visible_order(&state, &caller, &order_id).await?))
+}
+
+problem_answers!(
+    CancelProblems = AUTH_PROBLEMS,
+    [
         ProblemKind::NotFound,
         ProblemKind::ValidationError,
         ProblemKind::OrderNotCancellable,
@@ -298,21 +389,26 @@ problem_answers!(
 /// stock back; if the processor cannot be reached, the stock is given back
 /// later in the background. Cancelling an order that is already cancelled
 /// answers the order again. A rejected order cannot be cancelled. No request
-/// body is read.
+/// body is read. Another customer's order answers 404, as if it did not
+/// exist, unless the caller has the `orders:admin` scope.
 #[utoipa::path(
     post,
     path = "/orders/{order_id}/cancel",
     tag = "orders",
     operation_id = "cancelOrder",
+    security(("bearerAuth" = [])),
     params(("order_id" = Id, Path, description = "The order's id. An invalid id answers 422 `validation-error`.")),
     responses((status = 200, description = "The order, now cancelled.", body = Order), CancelProblems)
 )]
 async fn cancel_order(
     State(state): State<AppState>,
     Extension(context): Extension<RequestContext>,
+    Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
 ) -> Result<Json<Order>, Problem> {
-    checked_order_id(&order_id)?;
+    // An order's customer never changes, so checking it before the
+    // cancellation reads the order again is safe.
+    visible_order(&state, &caller, &order_id).await?;
     Ok(Json(state.orders.cancel(&context, &order_id).await?))
 }
 
@@ -361,14 +457,12 @@ struct ListQuery;
 
 impl IntoParams for ListQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut customer_id = query_param(
-            "customer_id",
-            "Whose orders to list.",
-            Ref::from_schema_name(Id::name()),
-        );
-        customer_id.required = Required::True;
         vec![
-            customer_id,
+            query_param(
+                "customer_id",
+                "Whose orders to list: the caller's own (the default), or any customer's with the `orders:admin` scope (else 403 `forbidden`).",
+                Ref::from_schema_name(Id::name()),
+            ),
             limit_param("Most orders on the page.", DEFAULT_LIMIT),
             query_param(
                 "cursor",
@@ -391,7 +485,8 @@ struct OrderPage {
 }
 
 problem_answers!(
-    ListProblems = [ProblemKind::ValidationError],
+    ListProblems = AUTH_PROBLEMS,
+    [ProblemKind::Forbidden, ProblemKind::ValidationError],
     STORE_PROBLEMS
 );
 
@@ -400,17 +495,21 @@ problem_answers!(
 /// One page of a customer's orders, newest first. Pass `next_cursor` back as
 /// `cursor` for the next page; `next_cursor` is null when there are no more
 /// (a non-null cursor may still lead to an empty page). Unknown query
-/// parameters are refused.
+/// parameters are refused. Without `customer_id`, the caller's own orders;
+/// another customer's need the `orders:admin` scope (403 `forbidden`: an
+/// empty page would look like a customer without orders).
 #[utoipa::path(
     get,
     path = "/orders",
     tag = "orders",
     operation_id = "listOrders",
+    security(("bearerAuth" = [])),
     params(ListQuery),
     responses((status = 200, description = "One page of orders.", body = OrderPage), ListProblems)
 )]
 async fn list_orders(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<OrderPage>, Problem> {
     let mut errors = Vec::new();
@@ -437,16 +536,11 @@ async fn list_orders(
             other => errors.push(FieldError::new(other, "is not a known query parameter")),
         }
     }
-    if customer_id.is_none() && !params.contains_key("customer_id") {
-        errors.push(FieldError::new(
-            "customer_id",
-            "is required: orders are listed per customer",
-        ));
-    }
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let customer_id = customer_id.expect("checked");
+    let customer_id = customer_id.unwrap_or_else(|| caller.customer_id.clone());
+    authorize(&caller, &customer_id, "list orders")?;
     let page = state
         .orders
         .store

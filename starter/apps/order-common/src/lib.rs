@@ -10,10 +10,15 @@
 //! 4. [`service`]: the frame of every service binary and the settings all
 //!    services share, built from the three above.
 //!
+//! With the `dev-keys` feature, [`dev_tokens`] makes the signing keys and
+//! tokens that stand in for an identity provider in development and tests.
+//!
 //! [`time`] (timestamps as the API shows and the tables sort them) is a
 //! leaf that every group may use.
 
 pub mod api;
+#[cfg(feature = "dev-keys")]
+pub mod dev_tokens;
 pub mod runtime;
 pub mod service;
 pub mod storage;

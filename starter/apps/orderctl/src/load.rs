@@ -37,6 +37,9 @@ pub struct LoadArgs {
     /// Print the result as one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Orders go to many customers: a minted token carries the orders:admin scope.
+    #[command(flatten)]
+    auth: crate::auth::TokenArgs,
 }
 
 #[derive(Default)]
@@ -48,10 +51,12 @@ struct Tally {
 pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
     order_common::api::validate::check_id(&args.product_id)
         .map_err(|e| anyhow::anyhow!("--product-id {e}"))?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(args.concurrency as usize)
-        .build()?;
+    let http = crate::auth::client(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(args.concurrency as usize),
+        &args.auth.token("orderctl-load", true)?,
+    )?;
     let target = match args.mode {
         Mode::Create => None,
         Mode::Read => {

@@ -7,10 +7,13 @@
 //!   unless `--reset`;
 //! - `wait-ready`: waits until services answer `/health/ready`;
 //! - `smoke`: the starter's order flow, with assertions, against any URL;
-//! - `load`: a fixed-concurrency load generator for benchmarks.
+//! - `load`: a fixed-concurrency load generator for benchmarks;
+//! - `keygen`, `token`: a development signing key and tokens signed with it
+//!   (see auth.rs).
 //!
 //! Exit codes: 0 success, 1 a check or command failed, 2 bad usage.
 
+mod auth;
 mod keeper;
 mod load;
 mod smoke;
@@ -67,9 +70,15 @@ enum Command {
         /// order-api base URL.
         #[arg(long, env = "SERVER_ENDPOINT", default_value = "http://localhost:8001", value_parser = parse_url)]
         url: String,
+        #[command(flatten)]
+        auth: auth::TokenArgs,
     },
     /// Send orders or reads at a fixed concurrency and report latency.
     Load(load::LoadArgs),
+    /// Write a development ES256 signing key and its public JWKS (for AUTH_JWKS_FILE).
+    Keygen(auth::KeygenArgs),
+    /// Print a bearer token signed with the development key.
+    Token(auth::TokenCommandArgs),
 }
 
 fn parse_url(text: &str) -> Result<String, String> {
@@ -117,8 +126,10 @@ async fn run(command: Command) -> anyhow::Result<bool> {
             urls,
             timeout_seconds,
         } => wait_ready(&urls, Duration::from_secs(timeout_seconds)).await,
-        Command::Smoke { url } => smoke::run(&url).await,
+        Command::Smoke { url, auth } => smoke::run(&url, &auth).await,
         Command::Load(args) => load::run(args).await,
+        Command::Keygen(args) => auth::keygen(&args),
+        Command::Token(args) => auth::token(&args),
     }
 }
 

@@ -5,12 +5,18 @@ use order_common::api::contract::{OrderLine, OrderStatus, WireName};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::auth::TokenArgs;
+
+/// The smoke test's customer (the starter's); a token given in
+/// ORDER_API_TOKEN must be this customer's or an admin's.
+const CUSTOMER: &str = "CUST001";
+
 /// An order of the smoke test's customer.
 fn line(product_id: &str, quantity: i64) -> OrderLine {
     OrderLine {
         product_id: product_id.to_owned(),
         quantity,
-        customer_id: "CUST001".to_owned(),
+        customer_id: CUSTOMER.to_owned(),
     }
 }
 
@@ -31,14 +37,29 @@ impl Checks {
     }
 }
 
-pub async fn run(url: &str) -> anyhow::Result<bool> {
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .build()?;
+pub async fn run(url: &str, auth: &TokenArgs) -> anyhow::Result<bool> {
+    let timeout = std::time::Duration::from_secs(15);
+    let http = crate::auth::client(
+        reqwest::Client::builder().timeout(timeout),
+        &auth.token(CUSTOMER, false)?,
+    )?;
+    let anonymous = reqwest::Client::builder().timeout(timeout).build()?;
     let mut checks = Checks {
         failed: 0,
         passed: 0,
     };
+
+    let refused = anonymous.get(format!("{url}/orders/any")).send().await?;
+    checks.check(
+        "a request without a token is 401 with a Bearer challenge",
+        refused.status() == StatusCode::UNAUTHORIZED
+            && refused
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("Bearer")),
+        refused.status(),
+    );
 
     let ready = http.get(format!("{url}/health/ready")).send().await?;
     checks.check(

@@ -4,18 +4,26 @@
 //! port 0 (fast, for API tests) or as real processes (for the tests that kill
 //! or stop them), and a TCP [`proxy`] to put between two of them and break
 //! the line at a chosen moment.
+//!
+//! Every gateway trusts one signing key made for this test process
+//! ([`test_key`], its JWKS in a file), and [`http`] carries an admin token
+//! signed with it, so a test that is not about access never thinks about
+//! tokens; [`http_as`] and [`http_anonymous`] are for those that are.
 
 pub mod proxy;
 
 use std::{
     fmt::Debug,
     future::Future,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::OnceLock,
     time::Duration,
 };
 
+use order_api::auth::{AuthConfig, keys::JwksSource};
 use order_common::{
+    dev_tokens::{DEV_AUDIENCE, DEV_ISSUER, Grant, SigningKey},
     service::CommonConfig,
     service::Service,
     storage::dynamo::{DynamoConfig, connect},
@@ -211,6 +219,49 @@ pub async fn spawn_processor(tables: &TableNames) -> InProcess {
     }
 }
 
+// ---- identity -----------------------------------------------------------------
+
+/// The subject of [`http`]'s admin token.
+pub const TEST_ADMIN: &str = "system-tests-admin";
+
+/// The signing key of this test process; every gateway the harness starts
+/// trusts it.
+pub fn test_key() -> &'static SigningKey {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    KEY.get_or_init(|| SigningKey::generate_es256().expect("a key generates"))
+}
+
+/// The JWKS file of [`test_key`], written once per test process.
+pub fn test_jwks_file() -> &'static Path {
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("system-tests-jwks-{}.json", std::process::id()));
+        let jwks = serde_json::to_vec(&SigningKey::jwks([test_key()])).expect("serialises");
+        std::fs::write(&path, jwks).expect("temp dir is writable");
+        path
+    })
+}
+
+/// A token for `customer` (an admin one with `admin`), signed with [`test_key`].
+pub fn token(customer: &str, admin: bool) -> String {
+    let grant = Grant::dev(customer);
+    test_key().token(&if admin { grant.admin() } else { grant })
+}
+
+/// The gateway's authentication settings: [`test_key`]'s JWKS file.
+pub fn auth_config() -> AuthConfig {
+    AuthConfig {
+        issuer: DEV_ISSUER.to_owned(),
+        audiences: vec![DEV_AUDIENCE.to_owned()],
+        jwks: JwksSource::File(test_jwks_file().to_owned()),
+        subject_claim: "sub".to_owned(),
+        leeway: Duration::from_secs(5),
+        jwks_timeout: Duration::from_secs(2),
+        jwks_min_refresh: Duration::from_secs(30),
+    }
+}
+
 /// The gateway's test settings: short timeouts, a fast reconciler.
 pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiConfig {
     order_api::ApiConfig {
@@ -225,6 +276,7 @@ pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiCon
         reconciler_grace: Duration::from_millis(500),
         reconciler_max_attempts: 10,
         reconciler_max_age: Duration::from_secs(3600),
+        auth: auth_config(),
     }
 }
 
@@ -261,11 +313,40 @@ pub async fn spawn_stack() -> Stack {
     }
 }
 
+/// The client every test uses: it sends an admin token (any customer's
+/// orders), so tests that are not about access need none of their own.
 pub fn http() -> reqwest::Client {
+    bearer(reqwest::Client::builder(), &token(TEST_ADMIN, true))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// A client that sends a token for `customer` alone (no admin scope).
+pub fn http_as(customer: &str) -> reqwest::Client {
+    bearer(reqwest::Client::builder(), &token(customer, false))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
+
+/// A client that sends no token.
+pub fn http_anonymous() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client builds")
+}
+
+/// `builder`, sending `Authorization: Bearer <token>` on every request.
+pub fn bearer(builder: reqwest::ClientBuilder, token: &str) -> reqwest::ClientBuilder {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .expect("a JWT is header-safe");
+    value.set_sensitive(true);
+    builder.default_headers(reqwest::header::HeaderMap::from_iter([(
+        reqwest::header::AUTHORIZATION,
+        value,
+    )]))
 }
 
 /// A client for polling (health, metrics): a probe that hangs is cut short
@@ -311,6 +392,11 @@ pub async fn post_json(http: &reqwest::Client, url: &str, body: &Value) -> Answe
             .expect("request sent"),
     )
     .await
+}
+
+/// A POST without a body (`/orders/{id}/cancel`).
+pub async fn post(http: &reqwest::Client, url: &str) -> Answer {
+    answer(http.post(url).send().await.expect("request sent")).await
 }
 
 pub async fn get(http: &reqwest::Client, url: &str) -> Answer {
@@ -457,6 +543,39 @@ impl Drop for Process {
     }
 }
 
+/// Runs a service with `env` and returns (exit code, stderr), killing it if
+/// it is still running after a few seconds.
+pub fn run_to_exit(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(binary(name));
+    command
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return (status.code(), stderr);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, String::from("still running"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Env for an order-api process using `tables` and the processor at `processor_url`.
 pub fn api_env(tables: &TableNames, processor_url: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -466,6 +585,18 @@ pub fn api_env(tables: &TableNames, processor_url: &str) -> Vec<(&'static str, S
         ("PROCESSOR_MAX_ATTEMPTS", "2".into()),
         ("RECONCILER_INTERVAL_SECONDS", "1".into()),
         ("RECONCILER_GRACE_SECONDS", "1".into()),
+    ]
+    .into_iter()
+    .chain(auth_env())
+    .collect()
+}
+
+/// The `AUTH_*` env of an order-api process that trusts [`test_key`].
+pub fn auth_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AUTH_ISSUER", DEV_ISSUER.into()),
+        ("AUTH_AUDIENCE", DEV_AUDIENCE.into()),
+        ("AUTH_JWKS_FILE", test_jwks_file().display().to_string()),
     ]
 }
 

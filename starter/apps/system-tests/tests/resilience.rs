@@ -104,10 +104,13 @@ async fn orders_taken_while_the_processor_is_down_are_finished_later() {
 /// A client for requests that are held up on purpose (a paused processor):
 /// its timeout must not be what ends them.
 fn patient_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client builds")
+    system_tests::bearer(
+        reqwest::Client::builder(),
+        &system_tests::token(system_tests::TEST_ADMIN, true),
+    )
+    .timeout(Duration::from_secs(120))
+    .build()
+    .expect("client builds")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -293,39 +296,6 @@ async fn sigterm_drains_and_finishes_in_flight_requests() {
     assert_eq!(stock(&tables, "PROD001").await, 100 - confirmed);
 }
 
-/// Runs a service with `env` and returns (exit code, stderr), killing it if
-/// it is still running after a few seconds.
-fn run_to_exit(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut command = std::process::Command::new(system_tests::binary(name));
-    command
-        .env_clear()
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.spawn().expect("starts");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-            return (status.code(), stderr);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return (None, String::from("still running"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn bad_configuration_stops_the_service_with_a_clear_error() {
     let endpoint = system_tests::dynamodb_endpoint();
@@ -342,7 +312,7 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
         ("order-processor", "INVENTORY_TABLE", "bad/name"),
         ("order-processor", "SHUTDOWN_TIMEOUT_SECONDS", "forever"),
     ] {
-        let (code, stderr) = run_to_exit(
+        let (code, stderr) = system_tests::run_to_exit(
             service,
             &[("DYNAMODB_ENDPOINT", endpoint.as_str()), (name, value)],
         );
@@ -357,7 +327,13 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
 #[test]
 fn a_missing_region_against_aws_is_a_clear_start_up_error() {
     for service in ["order-api", "order-processor"] {
-        let (code, stderr) = run_to_exit(service, &[]);
+        // The gateway's other settings are good, so the region is what fails.
+        let auth = system_tests::auth_env();
+        let env: Vec<(&str, &str)> = match service {
+            "order-api" => auth.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            _ => vec![],
+        };
+        let (code, stderr) = system_tests::run_to_exit(service, &env);
         assert_eq!(code, Some(2), "{service}: {stderr}");
         assert!(stderr.contains("AWS_REGION"), "{service}: {stderr}");
     }

@@ -6,7 +6,10 @@ mock_provider "aws" {
 }
 
 variables {
-  aws_region = "eu-west-1"
+  aws_region    = "eu-west-1"
+  auth_issuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+  auth_audience = "1example23456789"
+  auth_jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
   images = {
     order_api       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
     order_processor = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d"
@@ -43,8 +46,12 @@ run "default_deployment" {
       RECONCILER_GRACE_SECONDS    = "10"
       RECONCILER_MAX_ATTEMPTS     = "10"
       RECONCILER_MAX_AGE_SECONDS  = "3600"
+      AUTH_ISSUER                 = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      AUTH_AUDIENCE               = "1example23456789"
+      AUTH_JWKS_URL               = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+      AUTH_SUBJECT_CLAIM          = "sub"
     }
-    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs and the reconciler's settings."
+    error_message = "order-api needs its table, the processor's SRV name, its token issuer, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs and the reconciler's settings."
   }
 
   assert {
@@ -165,4 +172,17 @@ run "reconciler_limits_out_of_range_are_refused" {
   }
 
   expect_failures = [var.reconciler]
+}
+
+run "bad_auth_settings_are_refused" {
+  command = plan
+
+  variables {
+    auth_issuer        = "my issuer"
+    auth_audience      = "a,,b"
+    auth_jwks_url      = "http://issuer.example.com/jwks.json"
+    auth_subject_claim = ""
+  }
+
+  expect_failures = [var.auth_issuer, var.auth_audience, var.auth_jwks_url, var.auth_subject_claim]
 }

@@ -22,6 +22,10 @@ use crate::api::validate::MAX_QUANTITY;
 /// pretend to be a page someone can open.
 pub const TYPE_PREFIX: &str = "urn:order-system:problem:";
 
+/// The scope (in a token's `scope` or `scp` claim) that lets its holder
+/// read, list, cancel and place orders for any customer.
+pub const ADMIN_SCOPE: &str = "orders:admin";
+
 /// An enumeration sent, stored and counted by name: strum derives the
 /// spelling from the same `rename_all` rule as serde.
 pub trait WireName: Copy + Into<&'static str> + FromStr + VariantArray + 'static {
@@ -120,6 +124,10 @@ pub enum ProblemKind {
     IdempotencyKeyReused,
     OrderNotCancellable,
     ProcessingTimeout,
+    /// No bearer token, or one that cannot be trusted (RFC 6750).
+    Unauthenticated,
+    /// The token is good but does not allow this (another customer's name).
+    Forbidden,
 }
 
 impl ProblemKind {
@@ -135,6 +143,8 @@ impl ProblemKind {
     pub fn status(self) -> StatusCode {
         match self {
             Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -171,6 +181,8 @@ impl ProblemKind {
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::OrderNotCancellable => "Order cannot be cancelled",
             Self::ProcessingTimeout => "Order not processed in time",
+            Self::Unauthenticated => "Authentication required",
+            Self::Forbidden => "Forbidden",
         }
     }
 }

@@ -42,6 +42,9 @@ pub const BODY_PROBLEMS: &[ProblemKind] = &[
     ProblemKind::ValidationError,
 ];
 
+/// What every route that needs a bearer token may answer without a good one.
+pub const AUTH_PROBLEMS: &[ProblemKind] = &[ProblemKind::Unauthenticated];
+
 /// What every route that uses DynamoDB may answer when it fails.
 pub const STORE_PROBLEMS: &[ProblemKind] =
     &[ProblemKind::Internal, ProblemKind::DependencyUnavailable];
@@ -170,7 +173,7 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
             "The route exists but does not accept this method (the `Allow` header lists those it does)".into()
         }
         ProblemKind::DependencyUnavailable => {
-            "The database did not answer in time, or the order kept changing while it was being cancelled (then with `order_id`); retry after the seconds in `Retry-After`".into()
+            "The database did not answer in time, the token issuer's signing keys could not be loaded, or the order kept changing while it was being cancelled (then with `order_id`); retry after the seconds in `Retry-After`".into()
         }
         ProblemKind::Internal => "The database refused the request".into(),
         ProblemKind::InsufficientStock => {
@@ -191,6 +194,12 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
         }
         ProblemKind::ProcessingTimeout => {
             "The order was rejected: no decision could be had for it within the reconciler's limits, and whatever stock it held was released. It is final; place a new order (with a new `Idempotency-Key`) to try again".into()
+        }
+        ProblemKind::Unauthenticated => {
+            "No bearer token, or one that cannot be trusted: expired or not yet valid, another issuer or audience, a bad signature, a key the issuer does not publish, or an algorithm other than the issuer's asymmetric ones. Nothing was done".into()
+        }
+        ProblemKind::Forbidden => {
+            "The token is valid but the request names another customer (`customer_id`): a customer places and lists only its own orders, unless its token carries the `orders:admin` scope".into()
         }
     }
 }
@@ -226,10 +235,12 @@ fn extensions(kind: ProblemKind) -> Vec<(&'static str, RefOr<Schema>, bool)> {
             ("product_id", string(), false),
         ],
         ProblemKind::DependencyUnavailable => vec![("order_id", string(), false)],
+        ProblemKind::Forbidden => vec![("customer_id", string(), true)],
         ProblemKind::MalformedRequest
         | ProblemKind::UnsupportedMediaType
         | ProblemKind::BodyTooLarge
         | ProblemKind::MethodNotAllowed
+        | ProblemKind::Unauthenticated
         | ProblemKind::Internal => vec![],
     }
 }
@@ -337,6 +348,15 @@ pub fn problem_responses(kinds: &[ProblemKind]) -> BTreeMap<String, RefOr<Respon
                                 .schema_type(Type::Integer)
                                 .minimum(Some(0)),
                         ))
+                        .build(),
+                );
+            }
+            if kinds.contains(&ProblemKind::Unauthenticated) {
+                response = response.header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .description(Some("The RFC 6750 challenge: `Bearer realm=\"order-api\"`, with `error=\"invalid_token\"` and an `error_description` when a token was sent and refused."))
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                         .build(),
                 );
             }

@@ -18,6 +18,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{api::contract::ProblemKind, storage::dynamo::StoreError};
 
+/// The `realm` of every bearer challenge.
+pub const BEARER_REALM: &str = "order-api";
+
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub kind: ProblemKind,
@@ -25,6 +28,8 @@ pub struct Problem {
     pub extensions: Map<String, Value>,
     /// Seconds for a `Retry-After` header (503 answers).
     pub retry_after: Option<u32>,
+    /// The `WWW-Authenticate` challenge (401 answers).
+    pub challenge: Option<String>,
     pub cause: Option<Cause>,
 }
 
@@ -43,6 +48,7 @@ impl Problem {
             detail: detail.into(),
             extensions: Map::new(),
             retry_after: None,
+            challenge: None,
             cause: None,
         }
     }
@@ -81,6 +87,28 @@ impl Problem {
         problem
     }
 
+    /// No usable bearer token (RFC 6750 section 3). `invalid_token`: a token
+    /// was sent and is bad (expired, wrong issuer, bad signature...), which
+    /// the challenge says so clients know to get a new one; without it the
+    /// request simply carried none.
+    pub fn unauthenticated(detail: impl Into<String>, invalid_token: bool) -> Self {
+        let mut problem = Self::new(ProblemKind::Unauthenticated, detail);
+        problem.challenge = Some(if invalid_token {
+            // Our own text; without quotes and backslashes it is a valid quoted-string.
+            format!(
+                "Bearer realm=\"{BEARER_REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                problem.detail.replace(['"', '\\'], "'")
+            )
+        } else {
+            format!("Bearer realm=\"{BEARER_REALM}\"")
+        });
+        problem
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ProblemKind::Forbidden, detail)
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(ProblemKind::Internal, detail)
     }
@@ -111,6 +139,12 @@ impl IntoResponse for Problem {
         );
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(challenge) = self
+            .challenge
+            .and_then(|text| HeaderValue::from_str(&text).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(cause);

@@ -209,6 +209,18 @@ impl Fields {
         }
     }
 
+    /// An optional identifier: `None` when absent or null, and when invalid
+    /// (then [`Fields::finish`] reports it).
+    pub fn optional_id(&mut self, name: &str) -> Option<String> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => {
+                self.map.remove(name);
+                None
+            }
+            Some(_) => self.id(name),
+        }
+    }
+
     /// A required string of 1..=`max` characters, not all [`BLANK`].
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
         match self.take(name)? {

@@ -95,7 +95,7 @@ resource "aws_vpc_security_group_egress_rule" "instances_to_instances" {
 # the gateway endpoints cover), so HTTPS egress has to be open; nothing but 443.
 resource "aws_vpc_security_group_egress_rule" "instances_https" {
   security_group_id = aws_security_group.instances.id
-  description       = "HTTPS to AWS APIs: ECR, ECS, SSM, CloudWatch Logs, DynamoDB"
+  description       = "HTTPS to AWS APIs (ECR, ECS, SSM, CloudWatch Logs, DynamoDB) and the token issuer's JWKS"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

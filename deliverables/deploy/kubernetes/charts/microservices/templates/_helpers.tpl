@@ -147,6 +147,33 @@ the env variable (in the ConfigMaps), the volume and the mount.
 {{- end }}
 
 {{/*
+order-api's JWKS document (orderApi.auth.jwks), from its own ConfigMap: the volume, the mount
+and the file's path. Empty for order-processor and when orderApi.auth.jwksUrl is used. Takes
+(dict "root" $ "component" name).
+*/}}
+{{- define "microservices.usesJwksFile" -}}
+{{- if and (eq .component "order-api") (not .root.Values.orderApi.auth.jwksUrl) }}true{{ end }}
+{{- end }}
+
+{{- define "microservices.jwksPath" -}}/etc/order-api/auth/jwks.json{{- end }}
+
+{{- define "microservices.jwksVolume" -}}
+{{- if include "microservices.usesJwksFile" . -}}
+- name: auth-jwks
+  configMap:
+    name: {{ include "microservices.componentName" (dict "root" .root "component" "order-api-jwks") }}
+{{- end }}
+{{- end }}
+
+{{- define "microservices.jwksMount" -}}
+{{- if include "microservices.usesJwksFile" . -}}
+- name: auth-jwks
+  mountPath: {{ include "microservices.jwksPath" . | dir }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/*
 Checks the schema cannot express. Included by every template that depends on them.
 */}}
 {{- define "microservices.validate" -}}
@@ -158,6 +185,16 @@ Checks the schema cannot express. Included by every template that depends on the
 {{- if and $service.autoscaling.enabled (gt (int $service.autoscaling.minReplicas) (int $service.autoscaling.maxReplicas)) }}
 {{- fail (printf "%s.autoscaling.minReplicas (%d) must not exceed maxReplicas (%d)" $key (int $service.autoscaling.minReplicas) (int $service.autoscaling.maxReplicas)) }}
 {{- end }}
+{{- end }}
+{{- $auth := .Values.orderApi.auth }}
+{{- if not $auth.issuer }}
+{{- fail "orderApi.auth.issuer is required: order-api verifies a bearer token on every /orders request (`make helm-install` sets a development issuer and key)" }}
+{{- end }}
+{{- if eq (empty $auth.jwksUrl) (empty $auth.jwks) }}
+{{- fail "set exactly one of orderApi.auth.jwksUrl (a real issuer's JWKS) and orderApi.auth.jwks (the JWKS document, e.g. --set-file orderApi.auth.jwks=.run/auth/jwks.json)" }}
+{{- end }}
+{{- if and $auth.jwks (not (hasKey (fromJson $auth.jwks) "keys")) }}
+{{- fail "orderApi.auth.jwks must be a JWKS document: {\"keys\": [...]}" }}
 {{- end }}
 {{- if and .Values.dynamodb.enabled .Values.dynamodb.endpoint }}
 {{- fail "dynamodb.endpoint is only used with dynamodb.enabled=false: the release runs DynamoDB Local and points every service at it" }}

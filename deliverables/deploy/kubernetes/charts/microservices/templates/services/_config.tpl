@@ -22,6 +22,14 @@ RECONCILER_INTERVAL_SECONDS: {{ $values.reconciler.intervalSeconds | int | quote
 RECONCILER_GRACE_SECONDS: {{ $values.reconciler.graceSeconds | int | quote }}
 RECONCILER_MAX_ATTEMPTS: {{ $values.reconciler.maxAttempts | int | quote }}
 RECONCILER_MAX_AGE_SECONDS: {{ $values.reconciler.maxAgeSeconds | int | quote }}
+AUTH_ISSUER: {{ $values.auth.issuer | quote }}
+AUTH_AUDIENCE: {{ $values.auth.audience | quote }}
+AUTH_SUBJECT_CLAIM: {{ $values.auth.subjectClaim | quote }}
+{{- if $values.auth.jwksUrl }}
+AUTH_JWKS_URL: {{ $values.auth.jwksUrl | quote }}
+{{- else }}
+AUTH_JWKS_FILE: {{ include "microservices.jwksPath" . | quote }}
+{{- end }}
 {{- else }}
 INVENTORY_TABLE: {{ $root.Values.dynamodb.tables.inventory | quote }}
 RESERVATIONS_TABLE: {{ $root.Values.dynamodb.tables.reservations | quote }}

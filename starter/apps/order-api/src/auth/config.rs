@@ -1,0 +1,118 @@
+//! The gateway's authentication settings (see README: "Authentication").
+
+use std::{path::PathBuf, time::Duration};
+
+use order_common::runtime::config::{ConfigError, Env};
+
+use super::keys::{self, JwksSource};
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `AUTH_ISSUER`: the `iss` every token must carry, exactly (required).
+    pub issuer: String,
+    /// `AUTH_AUDIENCE`: the `aud` a token must name; several, comma-separated,
+    /// are each accepted (required).
+    pub audiences: Vec<String>,
+    /// `AUTH_JWKS_URL` (the issuer's JWKS, e.g. Cognito's
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`)
+    /// or `AUTH_JWKS_FILE` (a JWKS document on disk, for development):
+    /// exactly one.
+    pub jwks: JwksSource,
+    /// `AUTH_SUBJECT_CLAIM`: the claim that names the customer (default `sub`).
+    pub subject_claim: String,
+    /// `AUTH_LEEWAY_SECONDS`: clock skew forgiven on `exp` and `nbf` (default 30).
+    pub leeway: Duration,
+    /// `AUTH_JWKS_TIMEOUT_MS`: limit on one fetch of the JWKS (default 2000).
+    pub jwks_timeout: Duration,
+    /// `AUTH_JWKS_MIN_REFRESH_SECONDS`: the fewest seconds between two fetches
+    /// of the JWKS, however many tokens name unknown keys (default 30).
+    pub jwks_min_refresh: Duration,
+}
+
+impl AuthConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let jwks = match (env.http_url("AUTH_JWKS_URL")?, env.raw("AUTH_JWKS_FILE")) {
+            (Some(url), None) => JwksSource::Url(url),
+            (None, Some(path)) => {
+                let path = PathBuf::from(path.trim());
+                let text = std::fs::read(&path).map_err(|err| {
+                    ConfigError::new("AUTH_JWKS_FILE", &path.display().to_string(), err)
+                })?;
+                keys::parse_jwks(&text).map_err(|reason| {
+                    ConfigError::new("AUTH_JWKS_FILE", &path.display().to_string(), reason)
+                })?;
+                JwksSource::File(path)
+            }
+            (Some(url), Some(_)) => {
+                return Err(ConfigError::new(
+                    "AUTH_JWKS_URL",
+                    &url,
+                    "set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "AUTH_JWKS_URL",
+                    "",
+                    "is required (or AUTH_JWKS_FILE): the issuer's public keys, to verify bearer tokens",
+                ));
+            }
+        };
+        let audiences: Vec<String> = required(env, "AUTH_AUDIENCE")?
+            .split(',')
+            .map(|audience| audience.trim().to_owned())
+            .collect();
+        if audiences.iter().any(|audience| !is_token_text(audience)) {
+            return Err(ConfigError::new(
+                "AUTH_AUDIENCE",
+                &audiences.join(","),
+                "must be one or more comma-separated audiences, each 1 to 1024 characters without spaces",
+            ));
+        }
+        let issuer = required(env, "AUTH_ISSUER")?;
+        if !is_token_text(&issuer) {
+            return Err(ConfigError::new(
+                "AUTH_ISSUER",
+                &issuer,
+                "must be 1 to 1024 characters without spaces, such as https://issuer.example.com",
+            ));
+        }
+        let subject_claim = env
+            .raw("AUTH_SUBJECT_CLAIM")
+            .map(|claim| claim.trim().to_owned())
+            .unwrap_or_else(|| "sub".to_owned());
+        if subject_claim.len() > 256 || !subject_claim.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::new(
+                "AUTH_SUBJECT_CLAIM",
+                &subject_claim,
+                "must be a claim name of 1 to 256 printable ASCII characters, such as sub",
+            ));
+        }
+        Ok(Self {
+            issuer,
+            audiences,
+            jwks,
+            subject_claim,
+            leeway: env.seconds("AUTH_LEEWAY_SECONDS", 30, 0, 300)?,
+            jwks_timeout: env.millis("AUTH_JWKS_TIMEOUT_MS", 2000, 100, 30_000)?,
+            jwks_min_refresh: env.seconds("AUTH_JWKS_MIN_REFRESH_SECONDS", 30, 0, 3600)?,
+        })
+    }
+}
+
+fn required(env: &Env<'_>, name: &str) -> Result<String, ConfigError> {
+    env.raw(name)
+        .map(|value| value.trim().to_owned())
+        .ok_or_else(|| {
+            ConfigError::new(
+                name,
+                "",
+                "is required: order-api verifies a bearer token on every /orders request",
+            )
+        })
+}
+
+/// An issuer or audience: what a JWT compares exactly.
+fn is_token_text(text: &str) -> bool {
+    (1..=1024).contains(&text.len()) && !text.contains(char::is_whitespace)
+}
