@@ -94,6 +94,10 @@ pub enum ProblemKind {
     OrderIdConflict,
     IdempotencyKeyReused,
     OrderNotCancellable,
+    HeadersTooLarge,
+    RateLimited,
+    Overloaded,
+    RequestTimeout,
 }
 
 impl ProblemKind {
@@ -120,7 +124,15 @@ impl ProblemKind {
             | Self::OrderIdConflict
             | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::ValidationError | Self::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            // Both say "this replica cannot serve you now; retry": 503 is the
+            // status that carries `Retry-After` for that (RFC 9110 15.6.4),
+            // load balancers and clients retry it, and unlike 504 it does not
+            // blame an upstream, unlike 408 it does not blame the client.
+            Self::DependencyUnavailable | Self::Overloaded | Self::RequestTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,6 +153,10 @@ impl ProblemKind {
             Self::OrderIdConflict => "Order id already used",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::OrderNotCancellable => "Order cannot be cancelled",
+            Self::HeadersTooLarge => "Request header fields too large",
+            Self::RateLimited => "Too many requests",
+            Self::Overloaded => "Server overloaded",
+            Self::RequestTimeout => "Request timed out",
         }
     }
 }
