@@ -33,26 +33,43 @@ run "default_deployment" {
 
   assert {
     condition = { for variable in module.order_api.container_definition.environment : variable.name => variable.value } == {
-      AWS_REGION   = "eu-west-1"
-      LOG_FORMAT   = "json"
-      LOG_LEVEL    = "info"
-      ORDERS_TABLE = "order-system-orders"
-      PORT         = "8000"
-      SRV_ENDPOINT = "order-processor.order-system.internal"
+      AWS_REGION                   = "eu-west-1"
+      LOG_FORMAT                   = "json"
+      LOG_LEVEL                    = "info"
+      ORDERS_TABLE                 = "order-system-orders"
+      PORT                         = "8000"
+      SRV_ENDPOINT                 = "order-processor.order-system.internal"
+      HTTP_HEADER_TIMEOUT_SECONDS  = "10"
+      HTTP_IDLE_TIMEOUT_SECONDS    = "75"
+      HTTP_REQUEST_TIMEOUT_SECONDS = "25"
+      HTTP_MAX_CONNECTIONS         = "1024"
+      HTTP_MAX_IN_FLIGHT           = "128"
+      HTTP_MAX_HEADER_BYTES        = "16384"
+      HTTP_RATE_LIMIT_PER_SECOND   = "1000"
+      HTTP_RATE_LIMIT_BURST        = "2000"
+      HTTP_TRUSTED_PROXY_HOPS      = "1"
     }
-    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode) and JSON logs."
+    error_message = "order-api needs its table, the processor's SRV name, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs, the server limits, and trusts the ALB's X-Forwarded-For entry."
   }
 
   assert {
     condition = { for variable in module.order_processor.container_definition.environment : variable.name => variable.value } == {
-      AWS_REGION         = "eu-west-1"
-      INVENTORY_TABLE    = "order-system-inventory"
-      LOG_FORMAT         = "json"
-      LOG_LEVEL          = "info"
-      PORT               = "8000"
-      RESERVATIONS_TABLE = "order-system-reservations"
+      AWS_REGION                   = "eu-west-1"
+      INVENTORY_TABLE              = "order-system-inventory"
+      LOG_FORMAT                   = "json"
+      LOG_LEVEL                    = "info"
+      PORT                         = "8000"
+      RESERVATIONS_TABLE           = "order-system-reservations"
+      HTTP_HEADER_TIMEOUT_SECONDS  = "10"
+      HTTP_IDLE_TIMEOUT_SECONDS    = "75"
+      HTTP_REQUEST_TIMEOUT_SECONDS = "25"
+      HTTP_MAX_CONNECTIONS         = "1024"
+      HTTP_MAX_IN_FLIGHT           = "128"
+      HTTP_MAX_HEADER_BYTES        = "16384"
+      HTTP_RATE_LIMIT_PER_SECOND   = "1000"
+      HTTP_RATE_LIMIT_BURST        = "2000"
     }
-    error_message = "order-processor needs its two tables and an explicit AWS_REGION, and nothing of order-api's."
+    error_message = "order-processor needs its two tables, an explicit AWS_REGION and the server limits, and nothing of order-api's (it is behind no proxy)."
   }
 
   assert {
