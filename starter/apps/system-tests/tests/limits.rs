@@ -210,12 +210,7 @@ async fn a_request_past_the_request_timeout_gets_a_503_problem() {
         "answered after {:?}, not at the 2 s deadline",
         started.elapsed()
     );
-    metric_at_least(
-        &api,
-        r#"http_server_request_timeouts_total{http_route="/orders"}"#,
-        1.0,
-    )
-    .await;
+    metric_at_least(&api, "http_server_request_timeouts_total", 1.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -244,12 +239,7 @@ async fn past_the_in_flight_cap_requests_are_shed_and_probes_still_answer() {
         let answer = get(&http, &format!("{}{probe_path}", api.url)).await;
         assert_eq!(answer.status, 200, "{probe_path}: {}", answer.body);
     }
-    metric_at_least(
-        &api,
-        r#"http_server_shed_requests_total{http_route="/orders"}"#,
-        2.0,
-    )
-    .await;
+    metric_at_least(&api, "http_server_shed_requests_total", 2.0).await;
     for request in held {
         request.abort();
     }
@@ -382,7 +372,7 @@ async fn a_client_past_its_burst_gets_429_with_ratelimit_headers_and_others_do_n
     }
     metric_at_least(
         &processor,
-        r#"http_server_rate_limited_requests_total{http_route="/inventory",policy="per-client"}"#,
+        r#"http_server_rate_limited_requests_total{policy="per-client"}"#,
         2.0,
     )
     .await;

@@ -78,6 +78,10 @@ pub struct Admission {
 
 impl Admission {
     pub fn new(limits: &RequestLimits) -> Self {
+        // Published at zero so dashboards and alerts see the series before
+        // the first refusal.
+        metrics::counter!(names::HTTP_SERVER_SHED).absolute(0);
+        metrics::counter!(names::HTTP_SERVER_TIMEOUTS).absolute(0);
         Self {
             in_flight: GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(Semaphore::new(
                 limits.max_in_flight,
@@ -112,14 +116,13 @@ pub async fn admit(State(admission): State<Admission>, req: Request, next: Next)
 /// The answer for a request the limits stopped.
 fn refusal(err: &BoxError, route: &str, timeout: Duration) -> Response {
     let problem = if err.is::<tower::load_shed::error::Overloaded>() {
-        metrics::counter!(names::HTTP_SERVER_SHED, "http_route" => route.to_owned()).increment(1);
+        metrics::counter!(names::HTTP_SERVER_SHED).increment(1);
         Problem::new(
             ProblemKind::Overloaded,
             "the service is serving as many requests as it can; retry shortly",
         )
     } else if err.is::<tower::timeout::error::Elapsed>() {
-        metrics::counter!(names::HTTP_SERVER_TIMEOUTS, "http_route" => route.to_owned())
-            .increment(1);
+        metrics::counter!(names::HTTP_SERVER_TIMEOUTS).increment(1);
         tracing::warn!(
             route,
             timeout_seconds = timeout.as_secs_f64(),

@@ -138,6 +138,7 @@ impl<K: RateLimitKey> RateLimit<K> {
     /// Call within the runtime: a background task prunes the buckets for as
     /// long as the limiter lives.
     pub fn new(keys: K, settings: &RateLimitSettings) -> Self {
+        metrics::counter!(names::HTTP_SERVER_RATE_LIMITED, "policy" => K::POLICY).absolute(0);
         let quota = Quota::per_second(settings.per_second).allow_burst(settings.burst);
         let limiter = Arc::new(RateLimiter::keyed(quota).with_middleware());
         let weak = Arc::downgrade(&limiter);
@@ -203,12 +204,7 @@ pub async fn limit<K: RateLimitKey>(
         }
         Err(not_until) => {
             let wait = whole_seconds(not_until.wait_time_from(rate_limit.limiter.clock().now()));
-            metrics::counter!(
-                names::HTTP_SERVER_RATE_LIMITED,
-                "http_route" => route,
-                "policy" => K::POLICY,
-            )
-            .increment(1);
+            metrics::counter!(names::HTTP_SERVER_RATE_LIMITED, "policy" => K::POLICY).increment(1);
             let mut problem = Problem::new(
                 ProblemKind::RateLimited,
                 format!("too many requests from this client; retry in {wait} s"),

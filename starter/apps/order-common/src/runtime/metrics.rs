@@ -28,13 +28,12 @@ pub const HTTP_SERVER_OPEN_CONNECTIONS: &str = "http_server_open_connections";
 /// `HTTP_IDLE_TIMEOUT_SECONDS`).
 pub const HTTP_SERVER_CONNECTION_TIMEOUTS: &str = "http_server_connection_timeouts_total";
 /// Counter: requests answered 503 at once because `HTTP_MAX_IN_FLIGHT` were
-/// being served, by `http_route`.
+/// being served (the request histogram has them by route, as 503s).
 pub const HTTP_SERVER_SHED: &str = "http_server_shed_requests_total";
 /// Counter: requests answered 503 because they ran past
-/// `HTTP_REQUEST_TIMEOUT_SECONDS`, by `http_route`.
+/// `HTTP_REQUEST_TIMEOUT_SECONDS`.
 pub const HTTP_SERVER_TIMEOUTS: &str = "http_server_request_timeouts_total";
-/// Counter: requests answered 429 by a rate limit, by `http_route` and
-/// `policy`.
+/// Counter: requests answered 429 by a rate limit, by `policy`.
 pub const HTTP_SERVER_RATE_LIMITED: &str = "http_server_rate_limited_requests_total";
 /// Histogram: each attempt of a call to the order processor, by `http_route`
 /// and `outcome` (`ok`, `rejected`, `error`, `timeout`).

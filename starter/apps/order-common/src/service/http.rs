@@ -139,6 +139,11 @@ async fn accept_loop(
     limits: ConnectionLimits,
     stop_accepting: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    for phase in [Phase::Header, Phase::Idle] {
+        metrics::counter!(names::HTTP_SERVER_CONNECTION_TIMEOUTS, "phase" => phase.label())
+            .absolute(0);
+    }
+    metrics::gauge!(names::HTTP_SERVER_OPEN_CONNECTIONS).increment(0.0);
     let limits = Arc::new(limits);
     let capacity = u32::try_from(limits.max_connections).expect("validated at start-up");
     let connections = Arc::new(Semaphore::new(limits.max_connections));
