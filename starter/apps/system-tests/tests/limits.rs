@@ -106,6 +106,12 @@ async fn closed_by_server(stream: &mut TcpStream, within: Duration) -> Instant {
     }
 }
 
+async fn connect(process: &Process) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", process.port))
+        .await
+        .expect("the service listens")
+}
+
 const LIVE: &[u8] = b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n";
 
 async fn metric_at_least(process: &Process, series: &str, minimum: f64) {
@@ -127,9 +133,7 @@ async fn metric_at_least(process: &Process, series: &str, minimum: f64) {
 #[tokio::test]
 async fn a_client_sending_headers_slowly_is_disconnected_after_the_header_timeout() {
     let processor = processor_with(&[("HTTP_HEADER_TIMEOUT_SECONDS", "1")]).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
+    let mut stream = connect(&processor).await;
     let started = Instant::now();
     stream
         .write_all(b"GET /health/live HTTP/1.1\r\n")
@@ -176,9 +180,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
         ("HTTP_IDLE_TIMEOUT_SECONDS", "4"),
     ])
     .await;
-    let mut stream = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
+    let mut stream = connect(&processor).await;
     stream.write_all(LIVE).await.unwrap();
     assert_eq!(read_answer(&mut stream).await, "HTTP/1.1 200 OK");
     let idle_since = Instant::now();
@@ -248,21 +250,15 @@ async fn past_the_in_flight_cap_requests_are_shed_and_probes_still_answer() {
 #[tokio::test]
 async fn past_the_connection_cap_a_connection_waits_until_another_closes() {
     let processor = processor_with(&[("HTTP_MAX_CONNECTIONS", "2")]).await;
-    let mut first = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
-    let mut second = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
+    let mut first = connect(&processor).await;
+    let mut second = connect(&processor).await;
     for stream in [&mut first, &mut second] {
         stream.write_all(LIVE).await.unwrap();
         assert_eq!(read_answer(stream).await, "HTTP/1.1 200 OK");
     }
     // The kernel completes the third handshake (the listen backlog), but the
     // service does not accept it while two are open.
-    let mut third = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
+    let mut third = connect(&processor).await;
     third.write_all(LIVE).await.unwrap();
     let mut chunk = [0u8; 1];
     let early = tokio::time::timeout(Duration::from_secs(1), third.peek(&mut chunk)).await;
@@ -282,28 +278,16 @@ async fn oversize_header_fields_are_refused_with_431() {
     let processor = processor_with(&[("HTTP_MAX_HEADER_BYTES", "4096")]).await;
     let http = system_tests::http();
     let url = format!("{}/inventory", processor.url);
-    let fits = answer(
-        http.get(&url)
-            .header("x-big", "a".repeat(3000))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let with_header_of = |bytes: usize| {
+        let request = http.get(&url).header("x-big", "a".repeat(bytes));
+        async move { answer(request.send().await.unwrap()).await }
+    };
+    let fits = with_header_of(3000).await;
     assert_eq!(fits.status, 200, "{}", fits.body);
-    let over = answer(
-        http.get(&url)
-            .header("x-big", "a".repeat(5000))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let over = with_header_of(5000).await;
     assert_problem(&over, 431, "headers-too-large");
     // Far past the limit the HTTP layer refuses the head before any route.
-    let mut stream = TcpStream::connect(("127.0.0.1", processor.port))
-        .await
-        .unwrap();
+    let mut stream = connect(&processor).await;
     let huge = format!(
         "GET /inventory HTTP/1.1\r\nHost: test\r\nx-big: {}\r\n\r\n",
         "a".repeat(20_000)

@@ -69,6 +69,16 @@ pub fn is_exempt(route: &str) -> bool {
         || route == "/openapi.json"
 }
 
+/// The route template of a request the limits apply to; `None` for the
+/// exempt routes.
+pub fn limited_route(req: &Request) -> Option<&str> {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", |path| path.as_str());
+    (!is_exempt(route)).then_some(route)
+}
+
 /// The in-flight bound and the deadline, shared by every route.
 #[derive(Clone)]
 pub struct Admission {
@@ -94,14 +104,9 @@ impl Admission {
 /// Route middleware: sheds the request when `max_in_flight` are being
 /// served, else serves it within the deadline.
 pub async fn admit(State(admission): State<Admission>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_default();
-    if is_exempt(&route) {
+    let Some(route) = limited_route(&req).map(str::to_owned) else {
         return next.run(req).await;
-    }
+    };
     let limited = ServiceBuilder::new()
         .load_shed()
         .layer(admission.in_flight.clone())

@@ -18,7 +18,7 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, MatchedPath, Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{HeaderName, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -29,7 +29,7 @@ use governor::{
 };
 
 use crate::{
-    api::{admission::is_exempt, contract::ProblemKind, problem::Problem},
+    api::{admission::limited_route, contract::ProblemKind, problem::Problem},
     runtime::metrics as names,
 };
 
@@ -180,12 +180,7 @@ pub async fn limit<K: RateLimitKey>(
     req: Request,
     next: Next,
 ) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_default();
-    if is_exempt(&route) {
+    if limited_route(&req).is_none() {
         return next.run(req).await;
     }
     let Some(key) = rate_limit.keys.key(&req) else {
