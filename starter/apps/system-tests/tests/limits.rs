@@ -361,3 +361,53 @@ async fn a_client_past_its_burst_gets_429_with_ratelimit_headers_and_others_do_n
     )
     .await;
 }
+
+/// The (soft, hard) open-file limits of process `pid`, from `/proc`.
+fn open_file_limits(pid: &str) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("/proc is readable");
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let mut numbers = line
+        .split_whitespace()
+        .skip(3)
+        .map(|limit| limit.parse().unwrap_or(u64::MAX));
+    (numbers.next().unwrap(), numbers.next().unwrap())
+}
+
+#[tokio::test]
+async fn a_low_soft_open_file_limit_is_raised_to_fit_the_connection_cap() {
+    let port = free_port();
+    // The shell lowers the soft limit only (the hard one stays) and becomes
+    // the service.
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -S -n 256 && exec \"$0\"")
+        .arg(system_tests::binary("order-processor"))
+        .env_clear()
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("DYNAMODB_ENDPOINT", system_tests::dynamodb_endpoint())
+        .env("HTTP_MAX_CONNECTIONS", "2000")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the service starts");
+    let http = probe_http();
+    let url = format!("http://127.0.0.1:{port}/health/live");
+    eventually(&format!("{url} to answer"), Duration::from_secs(30), || {
+        let probe = http.get(&url).send();
+        async move { probe.await.map(|_| ()).map_err(|err| err.to_string()) }
+    })
+    .await;
+    let (soft, _) = open_file_limits(&child.id().to_string());
+    let _ = child.kill();
+    let _ = child.wait();
+    // The service can go no higher than the hard limit it inherited.
+    let (_, hard) = open_file_limits("self");
+    let wanted = (2000 + 256).min(hard);
+    assert!(
+        soft >= wanted,
+        "the soft open-file limit is {soft}, below {wanted} (HTTP_MAX_CONNECTIONS and spare)"
+    );
+}

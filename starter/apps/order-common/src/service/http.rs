@@ -87,6 +87,28 @@ impl ConnectionLimits {
     }
 }
 
+/// Descriptors a service needs beside its connections: the listener, the
+/// DynamoDB and processor connection pools, the log and trace exporters.
+const SPARE_DESCRIPTORS: u64 = 256;
+
+/// Raises the soft open-file limit to what the connection cap needs (up to
+/// the hard limit), as Go's runtime does for its programs: container
+/// runtimes now start processes with a soft limit of 1024, which 1024
+/// connections alone would exhaust, and `accept` would then fail with
+/// EMFILE. Warns when even the hard limit is too low.
+fn raise_open_file_limit(limits: &ConnectionLimits) {
+    let wanted = u64::try_from(limits.max_connections).unwrap_or(u64::MAX) + SPARE_DESCRIPTORS;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            limit,
+            wanted,
+            "the open-file limit is below HTTP_MAX_CONNECTIONS plus spare descriptors: raise it (the container's nofile ulimit) or lower HTTP_MAX_CONNECTIONS"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read or raise the open-file limit"),
+    }
+}
+
 /// Serves `app` until `lifecycle` stops, then drains and finishes in-flight
 /// requests within `deadline`.
 ///
@@ -102,6 +124,7 @@ pub async fn serve(
     drain: Duration,
     deadline: Duration,
 ) -> io::Result<()> {
+    raise_open_file_limit(&limits);
     let (closed_tx, mut closed_rx) = watch::channel(false);
     let stop = lifecycle.stopped();
     let stop_accepting = async move {
