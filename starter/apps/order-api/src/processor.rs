@@ -213,7 +213,9 @@ impl ProcessorClient {
             Ok(response) => {
                 let status = response.status();
                 span.record("http.response.status_code", status.as_u16());
-                if status.is_server_error() {
+                // A refusal to serve now (5xx, or 429 from the processor's
+                // rate limit) is no decision: try again.
+                if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                     Err(Failure::error(format!("{base} answered {status}")))
                 } else {
                     match response.json::<Value>().await {
