@@ -40,10 +40,18 @@ locals {
   }
 
   common_environment = {
-    AWS_REGION = data.aws_region.current.name
-    LOG_FORMAT = "json"
-    LOG_LEVEL  = var.log_level
-    PORT       = "8000"
+    AWS_REGION                   = data.aws_region.current.name
+    LOG_FORMAT                   = "json"
+    LOG_LEVEL                    = var.log_level
+    PORT                         = "8000"
+    HTTP_HEADER_TIMEOUT_SECONDS  = tostring(var.http_limits.header_timeout_seconds)
+    HTTP_IDLE_TIMEOUT_SECONDS    = tostring(var.http_limits.idle_timeout_seconds)
+    HTTP_REQUEST_TIMEOUT_SECONDS = tostring(var.http_limits.request_timeout_seconds)
+    HTTP_MAX_CONNECTIONS         = tostring(var.http_limits.max_connections)
+    HTTP_MAX_IN_FLIGHT           = tostring(var.http_limits.max_in_flight)
+    HTTP_MAX_HEADER_BYTES        = tostring(var.http_limits.max_header_bytes)
+    HTTP_RATE_LIMIT_PER_SECOND   = tostring(var.http_limits.rate_limit_per_second)
+    HTTP_RATE_LIMIT_BURST        = tostring(var.http_limits.rate_limit_burst)
   }
 
   # Each target tracking policy keeps two alarms (high, low) of its own.
@@ -181,6 +189,9 @@ module "order_api" {
     AUTH_AUDIENCE               = var.auth_audience
     AUTH_JWKS_URL               = var.auth_jwks_url
     AUTH_SUBJECT_CLAIM          = var.auth_subject_claim
+    # The ALB appends the client's address to X-Forwarded-For: the rate
+    # limit keys on it, not on the ALB node that connected.
+    HTTP_TRUSTED_PROXY_HOPS = "1"
   })
 
   # Tasks register with the target group only once a listener forwards to it.

@@ -132,6 +132,26 @@ variable "reconciler" {
   }
 }
 
+variable "http_limits" {
+  description = "Server limits of both services (README \"Configuration\"): HTTP_HEADER_TIMEOUT_SECONDS, HTTP_IDLE_TIMEOUT_SECONDS (must outlast the ALB's idle timeout, 30 s here, so the ALB never reuses a connection the service closed), HTTP_REQUEST_TIMEOUT_SECONDS, HTTP_MAX_CONNECTIONS, HTTP_MAX_IN_FLIGHT, HTTP_MAX_HEADER_BYTES and the per-client rate limit (rate_limit_per_second 0 turns it off)."
+  type = object({
+    header_timeout_seconds  = optional(number, 10)
+    idle_timeout_seconds    = optional(number, 75)
+    request_timeout_seconds = optional(number, 25)
+    max_connections         = optional(number, 1024)
+    max_in_flight           = optional(number, 128)
+    max_header_bytes        = optional(number, 16384)
+    rate_limit_per_second   = optional(number, 1000)
+    rate_limit_burst        = optional(number, 2000)
+  })
+  default = {}
+
+  validation {
+    condition     = var.http_limits.idle_timeout_seconds > 30 && var.http_limits.idle_timeout_seconds <= 3600
+    error_message = "http_limits.idle_timeout_seconds must exceed the ALB's idle timeout (30 s) and be at most 3600."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps service logs."
   type        = number

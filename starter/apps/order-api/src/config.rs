@@ -48,6 +48,27 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
+    /// Why the processor calls could outlast the request deadline, if they
+    /// can. The gateway must still hold the request when its processor
+    /// calls give up, to answer 202 (the order stays pending and the
+    /// reconciler finishes it); cut off by the deadline first, the client
+    /// gets a 503 instead. Logged at start-up rather than refused: tests
+    /// (and an operator diagnosing a slow processor) raise the processor
+    /// deadlines on purpose.
+    pub fn processor_outlasts_requests(&self) -> Option<String> {
+        let worst = crate::processor::worst_case(self.processor_timeout, self.processor_attempts);
+        let deadline = self.common.requests.timeout;
+        (worst >= deadline).then(|| {
+            format!(
+                "PROCESSOR_TIMEOUT_MS={} with PROCESSOR_MAX_ATTEMPTS={}: the processor calls can take {:.1} s, not below HTTP_REQUEST_TIMEOUT_SECONDS={}; a request cut off by the deadline answers 503 instead of 202",
+                self.processor_timeout.as_millis(),
+                self.processor_attempts,
+                worst.as_secs_f64(),
+                deadline.as_secs()
+            )
+        })
+    }
+
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let processor = match (
             env.raw("SRV_ENDPOINT"),
@@ -75,18 +96,17 @@ impl ApiConfig {
             (None, Some(url)) => ProcessorTarget::Url(url),
             (None, None) => ProcessorTarget::Url("http://order-processor:8000".to_owned()),
         };
+        let common = CommonConfig::from_env(env)?;
+        let processor_timeout = env.millis("PROCESSOR_TIMEOUT_MS", 2000, 50, 60_000)?;
+        let processor_attempts =
+            u32::try_from(env.int_in_range("PROCESSOR_MAX_ATTEMPTS", 3, 1, 10)?)
+                .expect("range checked");
         Ok(Self {
-            common: CommonConfig::from_env(env)?,
+            common,
             orders_table: ORDERS_TABLE.read(env)?,
             processor,
-            processor_timeout: env.millis("PROCESSOR_TIMEOUT_MS", 2000, 50, 60_000)?,
-            processor_attempts: u32::try_from(env.int_in_range(
-                "PROCESSOR_MAX_ATTEMPTS",
-                3,
-                1,
-                10,
-            )?)
-            .expect("range checked"),
+            processor_timeout,
+            processor_attempts,
             reconciler_interval: env.seconds("RECONCILER_INTERVAL_SECONDS", 5, 0, 3600)?,
             reconciler_grace: env.seconds("RECONCILER_GRACE_SECONDS", 10, 0, 3600)?,
             reconciler_max_attempts: u32::try_from(env.int_in_range(
@@ -120,6 +140,30 @@ mod tests {
             ("AUTH_JWKS_URL", "https://issuer.example.com/jwks.json"),
         ]);
         pairs
+    }
+
+    #[test]
+    fn processor_calls_end_before_the_request_deadline_by_default() {
+        // 3 attempts of 2 s and two waits of up to 1 s: 8 s, below 25 s.
+        let defaults = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[]))).unwrap();
+        assert_eq!(defaults.processor_outlasts_requests(), None);
+        let slow = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[
+            ("PROCESSOR_TIMEOUT_MS", "10000"),
+            ("PROCESSOR_MAX_ATTEMPTS", "3"),
+        ])))
+        .unwrap();
+        let warning = slow.processor_outlasts_requests().unwrap();
+        assert!(
+            warning.contains("HTTP_REQUEST_TIMEOUT_SECONDS=25"),
+            "{warning}"
+        );
+        let raised = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[
+            ("PROCESSOR_TIMEOUT_MS", "10000"),
+            ("PROCESSOR_MAX_ATTEMPTS", "3"),
+            ("HTTP_REQUEST_TIMEOUT_SECONDS", "40"),
+        ])))
+        .unwrap();
+        assert_eq!(raised.processor_outlasts_requests(), None);
     }
 
     #[test]

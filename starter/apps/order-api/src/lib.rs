@@ -67,6 +67,9 @@ impl Service for Application {
 
     /// Connects to DynamoDB and binds the port (0 picks a free one).
     async fn build(config: ApiConfig) -> anyhow::Result<Self> {
+        if let Some(warning) = config.processor_outlasts_requests() {
+            tracing::warn!("{warning}");
+        }
         let metrics = order_common::runtime::metrics::install();
         order_common::runtime::metrics::record_build_info(Self::NAME, env!("CARGO_PKG_VERSION"));
         let client = order_common::storage::dynamo::connect(&config.common.dynamodb).await?;
@@ -86,6 +89,7 @@ impl Service for Application {
             orders: orders.clone(),
             lifecycle: lifecycle.clone(),
             metrics,
+            limits: config.common.requests.clone(),
             probe_timeout: Duration::from_millis(1000),
         };
         tracing::info!(processor = ?config.processor, "order processor target");

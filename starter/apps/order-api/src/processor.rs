@@ -20,6 +20,16 @@ use serde_json::Value;
 
 use crate::{config::ProcessorTarget, srv::SrvDiscovery};
 
+const BACKOFF_BASE: Duration = Duration::from_millis(50);
+/// The longest wait between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest the processor calls of one request can take: every attempt
+/// timing out, with the longest wait between them.
+pub fn worst_case(attempt_timeout: Duration, attempts: u32) -> Duration {
+    attempt_timeout * attempts + MAX_BACKOFF * attempts.saturating_sub(1)
+}
+
 /// Why one attempt brought no answer: the `outcome` label of
 /// `http_client_request_duration_seconds`, and what happened.
 struct Failure {
@@ -142,12 +152,7 @@ impl ProcessorClient {
         let mut last_error = String::new();
         for attempt in 0..self.attempts {
             if attempt > 0 {
-                tokio::time::sleep(full_jitter(
-                    attempt,
-                    Duration::from_millis(50),
-                    Duration::from_secs(1),
-                ))
-                .await;
+                tokio::time::sleep(full_jitter(attempt, BACKOFF_BASE, MAX_BACKOFF)).await;
             }
             let Some(base) = self.base_url() else {
                 last_error = "no processor address known yet (SRV lookup pending)".into();
@@ -208,7 +213,9 @@ impl ProcessorClient {
             Ok(response) => {
                 let status = response.status();
                 span.record("http.response.status_code", status.as_u16());
-                if status.is_server_error() {
+                // A refusal to serve now (5xx, or 429 from the processor's
+                // rate limit) is no decision: try again.
+                if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                     Err(Failure::error(format!("{base} answered {status}")))
                 } else {
                     match response.json::<Value>().await {

@@ -7,8 +7,9 @@
 //! 3. [`api`]: HTTP, starting with the wire contract between the gateway and
 //!    the processor ([`api::contract`]), then problem answers, request
 //!    validation, per-request middleware and health;
-//! 4. [`service`]: the frame of every service binary and the settings all
-//!    services share, built from the three above.
+//! 4. [`service`]: the frame of every service binary, its HTTP server
+//!    (connection cap, header and idle timeouts, graceful shutdown) and the
+//!    settings all services share, built from the three above.
 //!
 //! With the `dev-keys` feature, [`dev_tokens`] makes the signing keys and
 //! tokens that stand in for an identity provider in development and tests.

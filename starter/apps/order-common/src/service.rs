@@ -17,6 +17,7 @@ use crate::{
 };
 
 mod config;
+pub mod http;
 
 pub use config::CommonConfig;
 
@@ -29,6 +30,7 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     lifecycle: Lifecycle,
+    connections: http::ConnectionLimits,
     drain: Duration,
     deadline: Duration,
 }
@@ -46,6 +48,7 @@ impl Server {
             listener: TcpListener::bind(common.socket_addr()).await?,
             router,
             lifecycle,
+            connections: common.connections.clone(),
             drain: common.shutdown_drain,
             deadline: common.shutdown_timeout,
         })
@@ -62,9 +65,10 @@ impl Server {
 
     pub async fn run(self) -> std::io::Result<()> {
         tracing::info!(service = self.name, port = self.port(), "listening");
-        lifecycle::serve(
+        http::serve(
             self.listener,
             self.router,
+            self.connections,
             self.lifecycle,
             self.drain,
             self.deadline,

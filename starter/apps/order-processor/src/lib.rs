@@ -67,6 +67,7 @@ impl Service for Application {
             ),
             lifecycle: lifecycle.clone(),
             metrics,
+            limits: config.common.requests.clone(),
             probe_timeout: Duration::from_millis(1000),
         };
         let server =

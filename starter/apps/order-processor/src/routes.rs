@@ -85,6 +85,8 @@ pub struct AppState {
     pub store: Store,
     pub lifecycle: Lifecycle,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// What every request is held to (`HTTP_*` settings).
+    pub limits: order_common::api::admission::RequestLimits,
     pub probe_timeout: Duration,
 }
 
@@ -99,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::api::middleware::complete(routes, state.metrics, &openapi())
+    order_common::api::middleware::complete(routes, state.metrics, &openapi(), &state.limits)
 }
 
 // ---- orders -------------------------------------------------------------

@@ -124,6 +124,9 @@ async fn killing_the_gateway_mid_burst_loses_nothing() {
     // Requests held up by the paused processor must still be waiting on it
     // when the gateway is killed, not answered 202 after a timeout.
     set_env(&mut env, "PROCESSOR_TIMEOUT_MS", "60000");
+    // ... and the request deadline must outlast those processor calls, or
+    // the requests would be answered 503 at it.
+    set_env(&mut env, "HTTP_REQUEST_TIMEOUT_SECONDS", "300");
     let api = Process::start("order-api", api_port, &env).await;
 
     let http = patient_http();
@@ -208,6 +211,7 @@ async fn sigterm_drains_and_finishes_in_flight_requests() {
     // Every request must be decided in flight (201): the processor is paused
     // for the whole drain, and no attempt may time out meanwhile.
     set_env(&mut env, "PROCESSOR_TIMEOUT_MS", "60000");
+    set_env(&mut env, "HTTP_REQUEST_TIMEOUT_SECONDS", "300");
     let mut api = Process::start("order-api", free_port(), &env).await;
 
     // The 40 requests are provably in flight at SIGTERM: the processor is
@@ -311,6 +315,15 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
         ("order-processor", "DYNAMODB_MAX_ATTEMPTS", "-1"),
         ("order-processor", "INVENTORY_TABLE", "bad/name"),
         ("order-processor", "SHUTDOWN_TIMEOUT_SECONDS", "forever"),
+        ("order-processor", "HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+        ("order-api", "HTTP_IDLE_TIMEOUT_SECONDS", "soon"),
+        ("order-api", "HTTP_REQUEST_TIMEOUT_SECONDS", "0"),
+        ("order-processor", "HTTP_MAX_CONNECTIONS", "0"),
+        ("order-api", "HTTP_MAX_IN_FLIGHT", "-3"),
+        ("order-processor", "HTTP_MAX_HEADER_BYTES", "100"),
+        ("order-api", "HTTP_RATE_LIMIT_PER_SECOND", "fast"),
+        ("order-processor", "HTTP_RATE_LIMIT_BURST", "0"),
+        ("order-api", "HTTP_TRUSTED_PROXY_HOPS", "99"),
     ] {
         let (code, stderr) = system_tests::run_to_exit(
             service,

@@ -128,6 +128,10 @@ pub enum ProblemKind {
     Unauthenticated,
     /// The token is good but does not allow this (another customer's name).
     Forbidden,
+    HeadersTooLarge,
+    RateLimited,
+    Overloaded,
+    RequestTimeout,
 }
 
 impl ProblemKind {
@@ -159,7 +163,15 @@ impl ProblemKind {
             // invite exactly that).
             | Self::ProcessingTimeout => StatusCode::CONFLICT,
             Self::ValidationError | Self::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::DependencyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            // Both say "this replica cannot serve you now; retry": 503 is the
+            // status that carries `Retry-After` for that (RFC 9110 15.6.4),
+            // load balancers and clients retry it, and unlike 504 it does not
+            // blame an upstream, unlike 408 it does not blame the client.
+            Self::DependencyUnavailable | Self::Overloaded | Self::RequestTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,6 +195,10 @@ impl ProblemKind {
             Self::ProcessingTimeout => "Order not processed in time",
             Self::Unauthenticated => "Authentication required",
             Self::Forbidden => "Forbidden",
+            Self::HeadersTooLarge => "Request header fields too large",
+            Self::RateLimited => "Too many requests",
+            Self::Overloaded => "Server overloaded",
+            Self::RequestTimeout => "Request timed out",
         }
     }
 }

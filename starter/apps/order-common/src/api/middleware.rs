@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, MatchedPath, Request},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -20,8 +20,10 @@ use tracing::Instrument;
 
 use crate::{
     api::{
+        admission::{self, Admission, RequestLimits},
         contract::ProblemKind,
         problem::{Cause, Problem},
+        rate_limit::{self, ClientAddress, RateLimit},
         validate::MAX_BODY_BYTES,
     },
     runtime::{downstream, metrics as names, telemetry::ErrorChain},
@@ -342,10 +344,17 @@ pub(crate) fn openapi_answer(document: Bytes) -> impl IntoResponse {
 
 /// Completes a service's router with what every service has: `/metrics`,
 /// `/openapi.json` (the service's own document), problem answers for unknown
-/// routes and methods, the body size limit, and per-request observation
-/// (route label, metrics, request id, trace context, access log, and the
-/// log of an answer's cause).
-pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &OpenApi) -> Router {
+/// routes and methods, the header and body size limits, the rate limit and
+/// admission (requests in flight, deadline) of `limits`, and per-request
+/// observation (route label, metrics, request id, trace context, access
+/// log, and the log of an answer's cause). Call it within the runtime (the
+/// rate limiter prunes its buckets in the background).
+pub fn complete(
+    router: Router,
+    metrics: PrometheusHandle,
+    openapi: &OpenApi,
+    limits: &RequestLimits,
+) -> Router {
     // Rendered once here; every request gets the same bytes.
     let document = Bytes::from(crate::api::openapi::render(openapi));
     router
@@ -364,10 +373,44 @@ pub fn complete(router: Router, metrics: PrometheusHandle, openapi: &OpenApi) ->
                 "this route does not accept that method",
             )
         })
+        // Route layers run inside the router, innermost first: a shed, timed
+        // out or limited answer still gets its route label.
+        .route_layer(middleware::from_fn_with_state(
+            Admission::new(limits),
+            admission::admit,
+        ))
+        .route_layer(match limits.rate_limit {
+            Some(settings) => middleware::from_fn_with_state(
+                Some(RateLimit::new(
+                    ClientAddress {
+                        trusted_proxy_hops: settings.trusted_proxy_hops,
+                    },
+                    &settings,
+                )),
+                rate_limit_if_on,
+            ),
+            None => middleware::from_fn_with_state(None, rate_limit_if_on),
+        })
         .route_layer(middleware::from_fn(label_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            limits.max_header_bytes,
+            admission::check_header_size,
+        ))
         .layer(middleware::from_fn(log_cause))
         .layer(middleware::from_fn(observe))
+}
+
+/// The per-client rate limit, when one is configured.
+async fn rate_limit_if_on(
+    State(rate_limit): State<Option<RateLimit<ClientAddress>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match rate_limit {
+        Some(rate_limit) => rate_limit::limit(State(rate_limit), req, next).await,
+        None => next.run(req).await,
+    }
 }
 
 #[cfg(test)]
@@ -449,6 +492,12 @@ mod tests {
             failing,
             crate::runtime::metrics::install(),
             &OpenApi::default(),
+            &RequestLimits {
+                timeout: std::time::Duration::from_secs(5),
+                max_in_flight: 8,
+                max_header_bytes: 16 * 1024,
+                rate_limit: None,
+            },
         );
         let request = Request::get("/fail")
             .header(REQUEST_ID, "req-1")

@@ -44,6 +44,36 @@ pub const BODY_PROBLEMS: &[ProblemKind] = &[
 
 /// What every route that needs a bearer token may answer without a good one.
 pub const AUTH_PROBLEMS: &[ProblemKind] = &[ProblemKind::Unauthenticated];
+/// What every route may answer before its handler runs (see
+/// [`crate::api::admission`] and [`crate::api::rate_limit`]); every route
+/// declared with [`problem_answers!`](crate::problem_answers) lists them.
+pub const ADMISSION_PROBLEMS: &[ProblemKind] = &[
+    ProblemKind::HeadersTooLarge,
+    ProblemKind::RateLimited,
+    ProblemKind::Overloaded,
+    ProblemKind::RequestTimeout,
+];
+
+/// The kinds whose answers carry `Retry-After`.
+const RETRY_AFTER: &[ProblemKind] = &[
+    ProblemKind::DependencyUnavailable,
+    ProblemKind::RateLimited,
+    ProblemKind::Overloaded,
+    ProblemKind::RequestTimeout,
+];
+
+/// The rate limit's headers (draft-ietf-httpapi-ratelimit-headers-10), on
+/// its 429 answers and on every answer of a rate-limited route.
+pub const RATE_LIMIT_HEADERS: &[(&str, &str)] = &[
+    (
+        "RateLimit-Policy",
+        "The client's quota policy, such as `\"per-client\";q=2000;w=2`: `q` requests, fully restored in `w` seconds.",
+    ),
+    (
+        "RateLimit",
+        "What is left of the quota, such as `\"per-client\";r=0;t=1`: `r` requests, more in `t` seconds.",
+    ),
+];
 
 /// What every route that uses DynamoDB may answer when it fails.
 pub const STORE_PROBLEMS: &[ProblemKind] =
@@ -201,6 +231,18 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
         ProblemKind::Forbidden => {
             "The token is valid but the request names another customer (`customer_id`): a customer places and lists only its own orders, unless its token carries the `orders:admin` scope".into()
         }
+        ProblemKind::HeadersTooLarge => {
+            "The request's header fields are larger than the service accepts (`HTTP_MAX_HEADER_BYTES`, 16 KiB by default); far larger ones are refused by the HTTP layer with an empty 431".into()
+        }
+        ProblemKind::RateLimited => {
+            "The client sent more requests than its rate limit allows; retry after the seconds in `Retry-After`. `violated-policies` names the policy, as the `RateLimit` headers do".into()
+        }
+        ProblemKind::Overloaded => {
+            "The service is already serving as many requests as it is allowed to (`HTTP_MAX_IN_FLIGHT`) and sheds this one rather than queue it; retry after the seconds in `Retry-After`".into()
+        }
+        ProblemKind::RequestTimeout => {
+            "The service did not finish the request in time (`HTTP_REQUEST_TIMEOUT_SECONDS`); it may or may not have taken effect, so retry with the same `Idempotency-Key` after the seconds in `Retry-After`".into()
+        }
     }
 }
 
@@ -236,12 +278,23 @@ fn extensions(kind: ProblemKind) -> Vec<(&'static str, RefOr<Schema>, bool)> {
         ],
         ProblemKind::DependencyUnavailable => vec![("order_id", string(), false)],
         ProblemKind::Forbidden => vec![("customer_id", string(), true)],
+        ProblemKind::RateLimited => vec![(
+            "violated-policies",
+            ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String))
+                .min_items(Some(1))
+                .into(),
+            true,
+        )],
         ProblemKind::MalformedRequest
         | ProblemKind::UnsupportedMediaType
         | ProblemKind::BodyTooLarge
         | ProblemKind::MethodNotAllowed
         | ProblemKind::Unauthenticated
-        | ProblemKind::Internal => vec![],
+        | ProblemKind::Internal
+        | ProblemKind::HeadersTooLarge
+        | ProblemKind::Overloaded
+        | ProblemKind::RequestTimeout => vec![],
     }
 }
 
@@ -338,7 +391,7 @@ pub fn problem_responses(kinds: &[ProblemKind]) -> BTreeMap<String, RefOr<Respon
             let mut response = ResponseBuilder::new()
                 .description(description)
                 .content(PROBLEM_JSON, json_content(schema));
-            if kinds.contains(&ProblemKind::DependencyUnavailable) {
+            if kinds.iter().any(|kind| RETRY_AFTER.contains(kind)) {
                 response = response.header(
                     "Retry-After",
                     HeaderBuilder::new()
@@ -360,6 +413,17 @@ pub fn problem_responses(kinds: &[ProblemKind]) -> BTreeMap<String, RefOr<Respon
                         .build(),
                 );
             }
+            if kinds.contains(&ProblemKind::RateLimited) {
+                for (name, description) in RATE_LIMIT_HEADERS {
+                    response = response.header(
+                        *name,
+                        HeaderBuilder::new()
+                            .description(Some(*description))
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                            .build(),
+                    );
+                }
+            }
             (status.to_string(), response.build().into())
         })
         .collect()
@@ -367,7 +431,8 @@ pub fn problem_responses(kinds: &[ProblemKind]) -> BTreeMap<String, RefOr<Respon
 
 /// Declares a type that lists a route's problem answers, for
 /// `responses(...)` in `#[utoipa::path]`: `problem_answers!(Name =
-/// BODY_PROBLEMS, STORE_PROBLEMS, &[ProblemKind::NotFound]);`.
+/// BODY_PROBLEMS, STORE_PROBLEMS, &[ProblemKind::NotFound]);`. The
+/// [`ADMISSION_PROBLEMS`] every route may answer come with them.
 #[macro_export]
 macro_rules! problem_answers {
     ($name:ident = $($kinds:expr),+ $(,)?) => {
@@ -378,7 +443,9 @@ macro_rules! problem_answers {
                 String,
                 ::utoipa::openapi::RefOr<::utoipa::openapi::response::Response>,
             > {
-                $crate::api::openapi::problem_responses(&[$(&$kinds[..]),+].concat())
+                $crate::api::openapi::problem_responses(
+                    &[$crate::api::openapi::ADMISSION_PROBLEMS, $(&$kinds[..]),+].concat(),
+                )
             }
         }
     };
@@ -403,7 +470,7 @@ struct Shared;
 
 /// The rules every answer of both services follows, for the document's
 /// description.
-const COMMON_RULES: &str = "Every error answer is an RFC 9457 problem (`application/problem+json`) with `type` (`urn:order-system:problem:<kind>`), `title`, `status` and `detail`, plus extension members that depend on the kind. A path not listed here answers 404 `not-found`; a listed path called with a method it does not list answers 405 `method-not-allowed` with an `Allow` header.\n\nEvery answer carries an `X-Request-Id` header: the caller's, when it sent one of 1 to 128 printable ASCII characters, else a new one. The trace id of a valid W3C `traceparent` header is carried into the logs and into the calls the service makes.";
+const COMMON_RULES: &str = "Every error answer is an RFC 9457 problem (`application/problem+json`) with `type` (`urn:order-system:problem:<kind>`), `title`, `status` and `detail`, plus extension members that depend on the kind. A path not listed here answers 404 `not-found`; a listed path called with a method it does not list answers 405 `method-not-allowed` with an `Allow` header.\n\nEvery answer carries an `X-Request-Id` header: the caller's, when it sent one of 1 to 128 printable ASCII characters, else a new one. The trace id of a valid W3C `traceparent` header is carried into the logs and into the calls the service makes.\n\nBefore a route runs, a request may be refused: 431 `headers-too-large` (header fields over `HTTP_MAX_HEADER_BYTES`), 429 `rate-limited` (over the client's rate; every answer of a rate-limited route carries `RateLimit-Policy` and `RateLimit` headers as draft-ietf-httpapi-ratelimit-headers-10 defines them), 503 `overloaded` (`HTTP_MAX_IN_FLIGHT` requests already in flight) or 503 `request-timeout` (not done within `HTTP_REQUEST_TIMEOUT_SECONDS`), each with `Retry-After` where a retry can succeed. The operations routes (`/health`, `/health/live`, `/health/ready`, `/metrics`, `/openapi.json`) are never rate limited or shed.";
 
 /// A service's whole document: its own routes (`own`) and what every
 /// service shares, under the service's name and version.

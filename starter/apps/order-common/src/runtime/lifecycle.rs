@@ -1,15 +1,16 @@
-//! Start-to-stop of a service: the stop signal, the drain, the deadline.
+//! Start-to-stop of a service: the stop signal and the shared "stopping"
+//! state.
 //!
 //! On SIGTERM (or Ctrl-C) a service first reports not-ready while still
 //! serving for the drain period, so load balancers and Kubernetes endpoints
 //! stop sending it new work; then it closes the listener and gives in-flight
-//! requests until the deadline to finish. Background tasks watch the same
-//! signal and stop with it.
+//! requests until the deadline to finish (the HTTP server does that:
+//! `crate::service::http`). Background tasks watch the same state and stop
+//! with it.
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
-use axum::Router;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::sync::watch;
 
 /// Shared "are we stopping?" state.
 #[derive(Clone, Debug)]
@@ -65,43 +66,5 @@ pub async fn stop_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
-    }
-}
-
-/// Serves `app` until `lifecycle` stops, then drains and finishes in-flight
-/// requests within `deadline`.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    lifecycle: Lifecycle,
-    drain: Duration,
-    deadline: Duration,
-) -> std::io::Result<()> {
-    let (closed_tx, mut closed_rx) = watch::channel(false);
-    let stop = lifecycle.stopped();
-    let graceful = async move {
-        stop.await;
-        tracing::info!(
-            drain_seconds = drain.as_secs_f64(),
-            "stopping: reporting not-ready, draining"
-        );
-        tokio::time::sleep(drain).await;
-        tracing::info!("closing the listener; waiting for in-flight requests");
-        closed_tx.send_replace(true);
-    };
-    let server = axum::serve(listener, app).with_graceful_shutdown(graceful);
-    let hard_stop = async move {
-        let _ = closed_rx.wait_for(|closed| *closed).await;
-        tokio::time::sleep(deadline).await;
-    };
-    tokio::select! {
-        result = server => {
-            tracing::info!("stopped cleanly");
-            result
-        }
-        _ = hard_stop => {
-            tracing::warn!(deadline_seconds = deadline.as_secs_f64(), "in-flight requests did not finish before the deadline; stopping anyway");
-            Ok(())
-        }
     }
 }

@@ -20,6 +20,21 @@ pub const HTTP_SERVER_DURATION: &str = "http_server_request_duration_seconds";
 pub const HTTP_SERVER_SELF_DURATION: &str = "http_server_request_self_duration_seconds";
 /// Gauge: requests being served right now, by `http_request_method`.
 pub const HTTP_SERVER_ACTIVE: &str = "http_server_active_requests";
+/// Gauge: connections open right now (at most `HTTP_MAX_CONNECTIONS`).
+pub const HTTP_SERVER_OPEN_CONNECTIONS: &str = "http_server_open_connections";
+/// Counter: connections closed because the client was too slow, by
+/// `phase`: `header` (a request's header fields not complete within
+/// `HTTP_HEADER_TIMEOUT_SECONDS`) or `idle` (no new request within
+/// `HTTP_IDLE_TIMEOUT_SECONDS`).
+pub const HTTP_SERVER_CONNECTION_TIMEOUTS: &str = "http_server_connection_timeouts_total";
+/// Counter: requests answered 503 at once because `HTTP_MAX_IN_FLIGHT` were
+/// being served (the request histogram has them by route, as 503s).
+pub const HTTP_SERVER_SHED: &str = "http_server_shed_requests_total";
+/// Counter: requests answered 503 because they ran past
+/// `HTTP_REQUEST_TIMEOUT_SECONDS`.
+pub const HTTP_SERVER_TIMEOUTS: &str = "http_server_request_timeouts_total";
+/// Counter: requests answered 429 by a rate limit, by `policy`.
+pub const HTTP_SERVER_RATE_LIMITED: &str = "http_server_rate_limited_requests_total";
 /// Histogram: each attempt of a call to the order processor, by `http_route`
 /// and `outcome` (`ok`, `rejected`, `error`, `timeout`).
 pub const HTTP_CLIENT_DURATION: &str = "http_client_request_duration_seconds";

@@ -2,8 +2,12 @@
 
 use std::time::Duration;
 
+use std::num::NonZeroU32;
+
 use crate::{
+    api::{admission::RequestLimits, rate_limit::RateLimitSettings},
     runtime::config::{ConfigError, Env, LogFormat},
+    service::http::ConnectionLimits,
     storage::dynamo::DynamoConfig,
 };
 
@@ -35,6 +39,13 @@ pub struct CommonConfig {
     /// order than two (fewer cross-thread wake-ups; see the decisions log);
     /// a busier service scales out, or raises this on a bigger host.
     pub worker_threads: usize,
+    /// `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_IDLE_TIMEOUT_SECONDS`,
+    /// `HTTP_MAX_CONNECTIONS` and the head buffer.
+    pub connections: ConnectionLimits,
+    /// `HTTP_REQUEST_TIMEOUT_SECONDS`, `HTTP_MAX_IN_FLIGHT`,
+    /// `HTTP_MAX_HEADER_BYTES` and the rate limit (`HTTP_RATE_LIMIT_*`,
+    /// `HTTP_TRUSTED_PROXY_HOPS`).
+    pub requests: RequestLimits,
 }
 
 impl CommonConfig {
@@ -43,6 +54,7 @@ impl CommonConfig {
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|err| ConfigError::new("LOG_LEVEL", &log_level, err))?;
         let port = env.int_in_range("PORT", 8000, 0, 65535)?;
+        let max_header_bytes = count(env, "HTTP_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024)?;
         Ok(Self {
             host: env.parse_or("HOST", std::net::IpAddr::from([0, 0, 0, 0]))?,
             port: u16::try_from(port).expect("range checked"),
@@ -54,6 +66,18 @@ impl CommonConfig {
             otlp_endpoint: env.http_url("OTEL_EXPORTER_OTLP_ENDPOINT")?,
             worker_threads: usize::try_from(env.int_in_range("TOKIO_WORKER_THREADS", 1, 1, 256)?)
                 .expect("range checked"),
+            connections: ConnectionLimits {
+                header_timeout: env.seconds("HTTP_HEADER_TIMEOUT_SECONDS", 10, 1, 300)?,
+                idle_timeout: env.seconds("HTTP_IDLE_TIMEOUT_SECONDS", 75, 1, 3600)?,
+                max_connections: count(env, "HTTP_MAX_CONNECTIONS", 1024, 1, 65_536)?,
+                max_header_bytes,
+            },
+            requests: RequestLimits {
+                timeout: env.seconds("HTTP_REQUEST_TIMEOUT_SECONDS", 25, 1, 3600)?,
+                max_in_flight: count(env, "HTTP_MAX_IN_FLIGHT", 128, 1, 65_536)?,
+                max_header_bytes,
+                rate_limit: rate_limit(env)?,
+            },
         })
     }
 
@@ -70,12 +94,40 @@ impl CommonConfig {
             shutdown_timeout: Duration::from_secs(5),
             otlp_endpoint: None,
             worker_threads: 1,
+            connections: ConnectionLimits::for_tests(),
+            requests: RequestLimits::for_tests(),
         }
     }
 
     pub fn socket_addr(&self) -> std::net::SocketAddr {
         std::net::SocketAddr::new(self.host, self.port)
     }
+}
+
+/// A count within `min..=max`.
+fn count(
+    env: &Env<'_>,
+    name: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<usize, ConfigError> {
+    Ok(usize::try_from(env.int_in_range(name, default, min, max)?).expect("range checked"))
+}
+
+/// Per client: 1,000 requests a second with bursts of 2,000 by default,
+/// far above what one client of this API sends (a 32-connection load test
+/// sends about 400) and below what one replica serves. 0 turns it off.
+fn rate_limit(env: &Env<'_>) -> Result<Option<RateLimitSettings>, ConfigError> {
+    let per_second = env.int_in_range("HTTP_RATE_LIMIT_PER_SECOND", 1000, 0, 1_000_000)?;
+    let burst = env.int_in_range("HTTP_RATE_LIMIT_BURST", 2000, 1, 1_000_000)?;
+    let trusted_proxy_hops = count(env, "HTTP_TRUSTED_PROXY_HOPS", 0, 0, 10)?;
+    let nonzero = |value: u64| NonZeroU32::new(u32::try_from(value).expect("range checked"));
+    Ok(nonzero(per_second).map(|per_second| RateLimitSettings {
+        per_second,
+        burst: nonzero(burst).expect("range checked"),
+        trusted_proxy_hops,
+    }))
 }
 
 #[cfg(test)]
@@ -93,6 +145,23 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.shutdown_drain, Duration::from_secs(5));
         assert_eq!(config.worker_threads, 1);
+        assert_eq!(config.connections.header_timeout, Duration::from_secs(10));
+        assert_eq!(config.connections.idle_timeout, Duration::from_secs(75));
+        assert_eq!(config.connections.max_connections, 1024);
+        assert_eq!(config.requests.timeout, Duration::from_secs(25));
+        assert_eq!(config.requests.max_in_flight, 128);
+        assert_eq!(config.requests.max_header_bytes, 16384);
+        let rate_limit = config.requests.rate_limit.unwrap();
+        assert_eq!(rate_limit.per_second.get(), 1000);
+        assert_eq!(rate_limit.burst.get(), 2000);
+        assert_eq!(rate_limit.trusted_proxy_hops, 0);
+    }
+
+    #[test]
+    fn a_zero_rate_turns_the_rate_limit_off() {
+        let pairs = [("HTTP_RATE_LIMIT_PER_SECOND", "0")];
+        let config = CommonConfig::from_env(&Env::from_pairs(&pairs)).unwrap();
+        assert!(config.requests.rate_limit.is_none());
     }
 
     #[test]
@@ -111,6 +180,23 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
             ("TOKIO_WORKER_THREADS", "0"),
             ("TOKIO_WORKER_THREADS", "many"),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "ten"),
+            ("HTTP_IDLE_TIMEOUT_SECONDS", "0"),
+            ("HTTP_IDLE_TIMEOUT_SECONDS", "-5"),
+            ("HTTP_REQUEST_TIMEOUT_SECONDS", "0"),
+            ("HTTP_REQUEST_TIMEOUT_SECONDS", "1.5"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+            ("HTTP_MAX_CONNECTIONS", "100000"),
+            ("HTTP_MAX_IN_FLIGHT", "0"),
+            ("HTTP_MAX_IN_FLIGHT", "lots"),
+            ("HTTP_MAX_HEADER_BYTES", "512"),
+            ("HTTP_MAX_HEADER_BYTES", "2000000"),
+            ("HTTP_RATE_LIMIT_PER_SECOND", "-1"),
+            ("HTTP_RATE_LIMIT_PER_SECOND", "2000000"),
+            ("HTTP_RATE_LIMIT_BURST", "0"),
+            ("HTTP_TRUSTED_PROXY_HOPS", "11"),
+            ("HTTP_TRUSTED_PROXY_HOPS", "one"),
         ] {
             let pairs = [(name, value)];
             let err = CommonConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();

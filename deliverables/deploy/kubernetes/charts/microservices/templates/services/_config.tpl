@@ -10,6 +10,15 @@ PORT: "8000"
 {{ include "microservices.dynamodbEnv" $root }}
 SHUTDOWN_DRAIN_SECONDS: {{ $values.shutdown.drainSeconds | int | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ $values.shutdown.timeoutSeconds | int | quote }}
+HTTP_HEADER_TIMEOUT_SECONDS: {{ $values.http.headerTimeoutSeconds | int | quote }}
+HTTP_IDLE_TIMEOUT_SECONDS: {{ $values.http.idleTimeoutSeconds | int | quote }}
+HTTP_REQUEST_TIMEOUT_SECONDS: {{ $values.http.requestTimeoutSeconds | int | quote }}
+HTTP_MAX_CONNECTIONS: {{ $values.http.maxConnections | int | quote }}
+HTTP_MAX_IN_FLIGHT: {{ $values.http.maxInFlight | int | quote }}
+HTTP_MAX_HEADER_BYTES: {{ $values.http.maxHeaderBytes | int | quote }}
+HTTP_RATE_LIMIT_PER_SECOND: {{ $values.http.rateLimit.perSecond | int | quote }}
+HTTP_RATE_LIMIT_BURST: {{ $values.http.rateLimit.burst | int | quote }}
+HTTP_TRUSTED_PROXY_HOPS: {{ $values.http.trustedProxyHops | int | quote }}
 {{- with $root.Values.config.otlpEndpoint }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
 {{- end }}
