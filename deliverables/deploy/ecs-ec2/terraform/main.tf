@@ -179,16 +179,18 @@ module "order_api" {
   target_group_arn       = module.alb.target_group_arn
 
   environment = merge(local.common_environment, {
-    ORDERS_TABLE                = module.dynamodb.orders_table_name
-    SRV_ENDPOINT                = module.service_discovery.srv_names["order-processor"]
-    RECONCILER_INTERVAL_SECONDS = tostring(var.reconciler.interval_seconds)
-    RECONCILER_GRACE_SECONDS    = tostring(var.reconciler.grace_seconds)
-    RECONCILER_MAX_ATTEMPTS     = tostring(var.reconciler.max_attempts)
-    RECONCILER_MAX_AGE_SECONDS  = tostring(var.reconciler.max_age_seconds)
-    AUTH_ISSUER                 = var.auth_issuer
-    AUTH_AUDIENCE               = var.auth_audience
-    AUTH_JWKS_URL               = var.auth_jwks_url
-    AUTH_SUBJECT_CLAIM          = var.auth_subject_claim
+    ORDERS_TABLE                   = module.dynamodb.orders_table_name
+    SRV_ENDPOINT                   = module.service_discovery.srv_names["order-processor"]
+    RECONCILER_INTERVAL_SECONDS    = tostring(var.reconciler.interval_seconds)
+    RECONCILER_GRACE_SECONDS       = tostring(var.reconciler.grace_seconds)
+    RECONCILER_MAX_ATTEMPTS        = tostring(var.reconciler.max_attempts)
+    RECONCILER_MAX_AGE_SECONDS     = tostring(var.reconciler.max_age_seconds)
+    AUTH_ISSUER                    = var.auth_issuer
+    AUTH_AUDIENCE                  = var.auth_audience
+    AUTH_JWKS_URL                  = var.auth_jwks_url
+    AUTH_SUBJECT_CLAIM             = var.auth_subject_claim
+    CUSTOMER_RATE_LIMIT_PER_SECOND = tostring(var.customer_rate_limit.per_second)
+    CUSTOMER_RATE_LIMIT_BURST      = tostring(var.customer_rate_limit.burst)
     # The ALB appends the client's address to X-Forwarded-For: the rate
     # limit keys on it, not on the ALB node that connected.
     HTTP_TRUSTED_PROXY_HOPS = "1"

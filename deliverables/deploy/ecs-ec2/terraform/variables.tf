@@ -262,3 +262,22 @@ variable "auth_subject_claim" {
     error_message = "auth_subject_claim must be a claim name of 1 to 256 printable ASCII characters, such as sub."
   }
 }
+
+variable "customer_rate_limit" {
+  description = "order-api's per-customer rate limit (CUSTOMER_RATE_LIMIT_PER_SECOND, CUSTOMER_RATE_LIMIT_BURST): requests per customer (the token's subject) from any address; per_second 0 turns it off."
+  type = object({
+    per_second = optional(number, 1000)
+    burst      = optional(number, 2000)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      var.customer_rate_limit.per_second >= 0 && var.customer_rate_limit.per_second <= 1000000,
+      var.customer_rate_limit.burst >= 1 && var.customer_rate_limit.burst <= 1000000,
+      floor(var.customer_rate_limit.per_second) == var.customer_rate_limit.per_second,
+      floor(var.customer_rate_limit.burst) == var.customer_rate_limit.burst,
+    ])
+    error_message = "customer_rate_limit needs whole numbers: per_second 0-1000000 (0: off), burst 1-1000000 (the ranges order-api accepts)."
+  }
+}

@@ -127,6 +127,8 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
         "AUTH_ISSUER": "urn:order-system:dev",
         "AUTH_AUDIENCE": "order-api",
         "AUTH_SUBJECT_CLAIM": "sub",
+        "CUSTOMER_RATE_LIMIT_PER_SECOND": "1000",
+        "CUSTOMER_RATE_LIMIT_BURST": "2000",
         "AUTH_JWKS_FILE": "/etc/order-api/auth/jwks.json",
     }
     assert not any(key.startswith("AUTH_") for key in processor)

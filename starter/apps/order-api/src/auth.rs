@@ -24,7 +24,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
-use order_common::api::{contract::ADMIN_SCOPE, problem::Problem, validate::check_id};
+use order_common::api::{
+    contract::ADMIN_SCOPE, problem::Problem, rate_limit::RateLimitKey, validate::check_id,
+};
 use serde_json::{Map, Value};
 
 pub use config::AuthConfig;
@@ -144,6 +146,23 @@ pub async fn require_caller(
             next.run(request).await
         }
         Err(problem) => problem.into_response(),
+    }
+}
+
+/// The per-customer rate limit's bucket: the caller [`require_caller`] put
+/// in the request (the limit runs inside it), whatever address the requests
+/// come from.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerKey;
+
+impl RateLimitKey for CustomerKey {
+    type Key = String;
+    const POLICY: &'static str = "per-customer";
+
+    fn key(&self, req: &Request) -> Option<String> {
+        req.extensions()
+            .get::<Caller>()
+            .map(|caller| caller.customer_id.clone())
     }
 }
 

@@ -143,6 +143,22 @@ mod tests {
     }
 
     #[test]
+    fn the_customer_rate_limit_is_1000_a_second_by_default_and_0_turns_it_off() {
+        let on = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[])))
+            .unwrap()
+            .auth
+            .customer_rate_limit
+            .unwrap();
+        assert_eq!((on.per_second.get(), on.burst.get()), (1000, 2000));
+        let off = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[(
+            "CUSTOMER_RATE_LIMIT_PER_SECOND",
+            "0",
+        )])))
+        .unwrap();
+        assert!(off.auth.customer_rate_limit.is_none());
+    }
+
+    #[test]
     fn processor_calls_end_before_the_request_deadline_by_default() {
         // 3 attempts of 2 s and two waits of up to 1 s: 8 s, below 25 s.
         let defaults = ApiConfig::from_env(&Env::from_pairs(&with_auth(&[]))).unwrap();
@@ -211,6 +227,10 @@ mod tests {
             ("RECONCILER_MAX_AGE_SECONDS", "0"),
             ("RECONCILER_MAX_AGE_SECONDS", "604801"),
             ("RECONCILER_MAX_AGE_SECONDS", "-5"),
+            ("CUSTOMER_RATE_LIMIT_PER_SECOND", "-1"),
+            ("CUSTOMER_RATE_LIMIT_PER_SECOND", "fast"),
+            ("CUSTOMER_RATE_LIMIT_BURST", "0"),
+            ("CUSTOMER_RATE_LIMIT_BURST", "1000001"),
         ] {
             let pairs = with_auth(&[(name, value)]);
             let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();

@@ -84,8 +84,12 @@ impl Service for Application {
             )?,
         };
         let auth = Arc::new(auth::Authenticator::new(&config.auth).await?);
+        let customer_rate_limit = config.auth.customer_rate_limit.map(|settings| {
+            order_common::api::rate_limit::RateLimit::new(auth::CustomerKey, &settings)
+        });
         let state = routes::AppState {
             auth,
+            customer_rate_limit,
             orders: orders.clone(),
             lifecycle: lifecycle.clone(),
             metrics,

@@ -20,6 +20,7 @@ use order_common::{
     api::middleware::RequestContext,
     api::openapi::{AUTH_PROBLEMS, BODY_PROBLEMS, Id, STORE_PROBLEMS, limit_param, query_param},
     api::problem::Problem,
+    api::rate_limit::{self, RateLimit},
     api::validate::{
         FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, check_limit, id_class, invalid,
     },
@@ -38,7 +39,7 @@ use utoipa::{
 };
 
 use crate::{
-    auth::{Authenticator, Caller},
+    auth::{Authenticator, Caller, CustomerKey},
     orders::Orders,
     store::Order,
 };
@@ -107,6 +108,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Authenticator>,
+    /// The per-customer rate limit (`CUSTOMER_RATE_LIMIT_*`), if on.
+    pub customer_rate_limit: Option<RateLimit<CustomerKey>>,
     pub orders: Orders,
     pub lifecycle: Lifecycle,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
@@ -124,6 +127,12 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/", post(create_order).get(list_orders))
         .route("/orders/{order_id}", get(get_order))
         .route("/orders/{order_id}/cancel", post(cancel_order))
+        // Inside authentication (route layers run last-added first): it
+        // counts per caller.
+        .route_layer(from_fn_with_state(
+            state.customer_rate_limit.clone(),
+            rate_limit::limit_if_on::<CustomerKey>,
+        ))
         .route_layer(from_fn_with_state(
             state.auth.clone(),
             crate::auth::require_caller,

@@ -362,6 +362,69 @@ async fn a_client_past_its_burst_gets_429_with_ratelimit_headers_and_others_do_n
     .await;
 }
 
+/// A customer's orders, read as that customer from the address a trusted
+/// proxy reports.
+async fn orders_of(api: &Process, customer: &str, forwarded_for: &str) -> Answer {
+    let url = format!("{}/orders?customer_id={customer}", api.url);
+    inventory_from(&system_tests::http_as(customer), &url, forwarded_for).await
+}
+
+#[tokio::test]
+async fn a_customer_past_its_burst_gets_429_from_any_address_and_other_customers_do_not() {
+    let (api, _silent) = gateway_with_a_silent_processor(&[
+        ("CUSTOMER_RATE_LIMIT_PER_SECOND", "1"),
+        ("CUSTOMER_RATE_LIMIT_BURST", "2"),
+        ("HTTP_TRUSTED_PROXY_HOPS", "1"),
+    ])
+    .await;
+    // Each request from another address: only the per-customer bucket fills.
+    for (remaining, address) in [(1, "203.0.113.1"), (0, "203.0.113.2")] {
+        let served = orders_of(&api, "ALICE", address).await;
+        assert_eq!(served.status, 200, "{}", served.body);
+        let policies: Vec<&str> = served
+            .headers
+            .get_all("ratelimit-policy")
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        assert!(
+            policies.contains(&r#""per-customer";q=2;w=2"#),
+            "{policies:?}"
+        );
+        assert!(
+            policies
+                .iter()
+                .any(|policy| policy.starts_with(r#""per-client""#)),
+            "{policies:?}"
+        );
+        let states: Vec<&str> = served
+            .headers
+            .get_all("ratelimit")
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        assert!(
+            states
+                .iter()
+                .any(|state| state.starts_with(&format!(r#""per-customer";r={remaining};t="#))),
+            "{states:?}"
+        );
+    }
+    let limited = orders_of(&api, "ALICE", "203.0.113.3").await;
+    assert_problem(&limited, 429, "rate-limited");
+    assert_eq!(limited.body["violated-policies"], json!(["per-customer"]));
+    assert_eq!(limited.headers["retry-after"], "1");
+    // Another customer, from the same address as the limited request.
+    let other = orders_of(&api, "BOB", "203.0.113.3").await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    metric_at_least(
+        &api,
+        r#"http_server_rate_limited_requests_total{policy="per-customer"}"#,
+        1.0,
+    )
+    .await;
+}
+
 /// The (soft, hard) open-file limits of process `pid`, from `/proc`.
 fn open_file_limits(pid: &str) -> (u64, u64) {
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("/proc is readable");

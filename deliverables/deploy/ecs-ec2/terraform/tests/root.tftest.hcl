@@ -36,31 +36,33 @@ run "default_deployment" {
 
   assert {
     condition = { for variable in module.order_api.container_definition.environment : variable.name => variable.value } == {
-      AWS_REGION                   = "eu-west-1"
-      LOG_FORMAT                   = "json"
-      LOG_LEVEL                    = "info"
-      ORDERS_TABLE                 = "order-system-orders"
-      PORT                         = "8000"
-      SRV_ENDPOINT                 = "order-processor.order-system.internal"
-      RECONCILER_INTERVAL_SECONDS  = "5"
-      RECONCILER_GRACE_SECONDS     = "10"
-      RECONCILER_MAX_ATTEMPTS      = "10"
-      RECONCILER_MAX_AGE_SECONDS   = "3600"
-      AUTH_ISSUER                  = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
-      AUTH_AUDIENCE                = "1example23456789"
-      AUTH_JWKS_URL                = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
-      AUTH_SUBJECT_CLAIM           = "sub"
-      HTTP_HEADER_TIMEOUT_SECONDS  = "10"
-      HTTP_IDLE_TIMEOUT_SECONDS    = "75"
-      HTTP_REQUEST_TIMEOUT_SECONDS = "25"
-      HTTP_MAX_CONNECTIONS         = "1024"
-      HTTP_MAX_IN_FLIGHT           = "128"
-      HTTP_MAX_HEADER_BYTES        = "16384"
-      HTTP_RATE_LIMIT_PER_SECOND   = "1000"
-      HTTP_RATE_LIMIT_BURST        = "2000"
-      HTTP_TRUSTED_PROXY_HOPS      = "1"
+      AWS_REGION                     = "eu-west-1"
+      LOG_FORMAT                     = "json"
+      LOG_LEVEL                      = "info"
+      ORDERS_TABLE                   = "order-system-orders"
+      PORT                           = "8000"
+      SRV_ENDPOINT                   = "order-processor.order-system.internal"
+      RECONCILER_INTERVAL_SECONDS    = "5"
+      RECONCILER_GRACE_SECONDS       = "10"
+      RECONCILER_MAX_ATTEMPTS        = "10"
+      RECONCILER_MAX_AGE_SECONDS     = "3600"
+      AUTH_ISSUER                    = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+      AUTH_AUDIENCE                  = "1example23456789"
+      AUTH_JWKS_URL                  = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+      AUTH_SUBJECT_CLAIM             = "sub"
+      CUSTOMER_RATE_LIMIT_PER_SECOND = "1000"
+      CUSTOMER_RATE_LIMIT_BURST      = "2000"
+      HTTP_HEADER_TIMEOUT_SECONDS    = "10"
+      HTTP_IDLE_TIMEOUT_SECONDS      = "75"
+      HTTP_REQUEST_TIMEOUT_SECONDS   = "25"
+      HTTP_MAX_CONNECTIONS           = "1024"
+      HTTP_MAX_IN_FLIGHT             = "128"
+      HTTP_MAX_HEADER_BYTES          = "16384"
+      HTTP_RATE_LIMIT_PER_SECOND     = "1000"
+      HTTP_RATE_LIMIT_BURST          = "2000"
+      HTTP_TRUSTED_PROXY_HOPS        = "1"
     }
-    error_message = "order-api needs its table, the processor's SRV name, its token issuer, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs, the reconciler's settings and the server limits, and trusts the ALB's X-Forwarded-For entry."
+    error_message = "order-api needs its table, the processor's SRV name, its token issuer, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs, the reconciler's settings, the server limits and the per-customer rate limit, and trusts the ALB's X-Forwarded-For entry."
   }
 
   assert {
@@ -202,4 +204,14 @@ run "bad_auth_settings_are_refused" {
   }
 
   expect_failures = [var.auth_issuer, var.auth_audience, var.auth_jwks_url, var.auth_subject_claim]
+}
+
+run "customer_rate_limit_out_of_range_is_refused" {
+  command = plan
+
+  variables {
+    customer_rate_limit = { per_second = -1, burst = 0.5 }
+  }
+
+  expect_failures = [var.customer_rate_limit]
 }

@@ -1,8 +1,11 @@
 //! The gateway's authentication settings (see README: "Authentication").
 
-use std::{path::PathBuf, time::Duration};
+use std::{num::NonZeroU32, path::PathBuf, time::Duration};
 
-use order_common::runtime::config::{ConfigError, Env};
+use order_common::{
+    api::rate_limit::RateLimitSettings,
+    runtime::config::{ConfigError, Env},
+};
 
 use super::keys::{self, JwksSource};
 
@@ -27,6 +30,10 @@ pub struct AuthConfig {
     /// `AUTH_JWKS_MIN_REFRESH_SECONDS`: the fewest seconds between two fetches
     /// of the JWKS, however many tokens name unknown keys (default 30).
     pub jwks_min_refresh: Duration,
+    /// `CUSTOMER_RATE_LIMIT_PER_SECOND` (0 turns it off) and
+    /// `CUSTOMER_RATE_LIMIT_BURST`: requests per authenticated customer,
+    /// whatever addresses they come from (default 1000/s, bursts of 2000).
+    pub customer_rate_limit: Option<RateLimitSettings>,
 }
 
 impl AuthConfig {
@@ -96,8 +103,25 @@ impl AuthConfig {
             leeway: env.seconds("AUTH_LEEWAY_SECONDS", 30, 0, 300)?,
             jwks_timeout: env.millis("AUTH_JWKS_TIMEOUT_MS", 2000, 100, 30_000)?,
             jwks_min_refresh: env.seconds("AUTH_JWKS_MIN_REFRESH_SECONDS", 30, 0, 3600)?,
+            customer_rate_limit: customer_rate_limit(env)?,
         })
     }
+}
+
+/// The same defaults as the per-client limit: far above what one customer
+/// of this API places, so they only stop a token used from many addresses
+/// at once (a leaked or scripted one); operators lower them to their
+/// customers' real pace.
+fn customer_rate_limit(env: &Env<'_>) -> Result<Option<RateLimitSettings>, ConfigError> {
+    let per_second = env.int_in_range("CUSTOMER_RATE_LIMIT_PER_SECOND", 1000, 0, 1_000_000)?;
+    let burst = env.int_in_range("CUSTOMER_RATE_LIMIT_BURST", 2000, 1, 1_000_000)?;
+    let nonzero = |value: u64| NonZeroU32::new(u32::try_from(value).expect("range checked"));
+    Ok(nonzero(per_second).map(|per_second| RateLimitSettings {
+        per_second,
+        burst: nonzero(burst).expect("range checked"),
+        // Customers are keyed by their token, never by an address.
+        trusted_proxy_hops: 0,
+    }))
 }
 
 fn required(env: &Env<'_>, name: &str) -> Result<String, ConfigError> {

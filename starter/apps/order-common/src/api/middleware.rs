@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request},
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -379,18 +379,17 @@ pub fn complete(
             Admission::new(limits),
             admission::admit,
         ))
-        .route_layer(match limits.rate_limit {
-            Some(settings) => middleware::from_fn_with_state(
-                Some(RateLimit::new(
+        .route_layer(middleware::from_fn_with_state(
+            limits.rate_limit.map(|settings| {
+                RateLimit::new(
                     ClientAddress {
                         trusted_proxy_hops: settings.trusted_proxy_hops,
                     },
                     &settings,
-                )),
-                rate_limit_if_on,
-            ),
-            None => middleware::from_fn_with_state(None, rate_limit_if_on),
-        })
+                )
+            }),
+            rate_limit::limit_if_on::<ClientAddress>,
+        ))
         .route_layer(middleware::from_fn(label_route))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
@@ -399,18 +398,6 @@ pub fn complete(
         ))
         .layer(middleware::from_fn(log_cause))
         .layer(middleware::from_fn(observe))
-}
-
-/// The per-client rate limit, when one is configured.
-async fn rate_limit_if_on(
-    State(rate_limit): State<Option<RateLimit<ClientAddress>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    match rate_limit {
-        Some(rate_limit) => rate_limit::limit(State(rate_limit), req, next).await,
-        None => next.run(req).await,
-    }
 }
 
 #[cfg(test)]

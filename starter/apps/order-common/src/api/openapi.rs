@@ -235,7 +235,7 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
             "The request's header fields are larger than the service accepts (`HTTP_MAX_HEADER_BYTES`, 16 KiB by default); far larger ones are refused by the HTTP layer with an empty 431".into()
         }
         ProblemKind::RateLimited => {
-            "The client sent more requests than its rate limit allows; retry after the seconds in `Retry-After`. `violated-policies` names the policy, as the `RateLimit` headers do".into()
+            "The client sent more requests than its rate limit allows (per client address; on order-api's `/orders` routes also per customer); retry after the seconds in `Retry-After`. `violated-policies` names the policy (`per-client` or `per-customer`), as the `RateLimit` headers do".into()
         }
         ProblemKind::Overloaded => {
             "The service is already serving as many requests as it is allowed to (`HTTP_MAX_IN_FLIGHT`) and sheds this one rather than queue it; retry after the seconds in `Retry-After`".into()

@@ -3,11 +3,10 @@
 //! `RateLimit` headers of draft-ietf-httpapi-ratelimit-headers-10 on every
 //! answer of a limited route, so well-behaved clients can pace themselves.
 //!
-//! The limiter is generic over what names a bucket ([`RateLimitKey`]).
-//! Today that is the client's address ([`ClientAddress`]); a second limiter
-//! keyed by the authenticated subject is another `RateLimitKey` whose
-//! `key` reads what the authentication middleware put in the request's
-//! extensions, layered inside it with its own policy name.
+//! The limiter is generic over what names a bucket ([`RateLimitKey`]):
+//! here the client's address ([`ClientAddress`]), on every route; order-api
+//! adds a second one keyed by the authenticated customer, inside its
+//! authentication, with its own policy name.
 
 use std::{
     hash::Hash,
@@ -173,6 +172,18 @@ fn whole_seconds(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
+/// [`limit`] when a limit is configured, a pass-through when it is off.
+pub async fn limit_if_on<K: RateLimitKey>(
+    State(rate_limit): State<Option<RateLimit<K>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match rate_limit {
+        Some(rate_limit) => limit(State(rate_limit), req, next).await,
+        None => next.run(req).await,
+    }
+}
+
 /// Route middleware: counts the request against its bucket; past the
 /// quota, answers 429 without running the handler.
 pub async fn limit<K: RateLimitKey>(
@@ -202,17 +213,23 @@ pub async fn limit<K: RateLimitKey>(
             metrics::counter!(names::HTTP_SERVER_RATE_LIMITED, "policy" => K::POLICY).increment(1);
             let mut problem = Problem::new(
                 ProblemKind::RateLimited,
-                format!("too many requests from this client; retry in {wait} s"),
+                format!(
+                    "too many requests under the {} limit; retry in {wait} s",
+                    K::POLICY
+                ),
             )
             .with("violated-policies", serde_json::json!([K::POLICY]));
             problem.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX));
             (problem.into_response(), 0, wait)
         }
     };
+    // Appended, not set: when two limiters apply (per client, then per
+    // customer) each adds its own policy, and the field lines combine into
+    // one list (RFC 9110 5.3).
     let headers = response.headers_mut();
-    headers.insert(RATELIMIT_POLICY, rate_limit.policy.clone());
+    headers.append(RATELIMIT_POLICY, rate_limit.policy.clone());
     let state = format!("\"{}\";r={remaining};t={reset}", K::POLICY);
-    headers.insert(
+    headers.append(
         RATELIMIT,
         HeaderValue::from_str(&state).expect("a state is ASCII"),
     );

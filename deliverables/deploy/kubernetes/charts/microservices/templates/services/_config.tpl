@@ -34,6 +34,8 @@ RECONCILER_MAX_AGE_SECONDS: {{ $values.reconciler.maxAgeSeconds | int | quote }}
 AUTH_ISSUER: {{ $values.auth.issuer | quote }}
 AUTH_AUDIENCE: {{ $values.auth.audience | quote }}
 AUTH_SUBJECT_CLAIM: {{ $values.auth.subjectClaim | quote }}
+CUSTOMER_RATE_LIMIT_PER_SECOND: {{ $values.auth.customerRateLimit.perSecond | int | quote }}
+CUSTOMER_RATE_LIMIT_BURST: {{ $values.auth.customerRateLimit.burst | int | quote }}
 {{- if $values.auth.jwksUrl }}
 AUTH_JWKS_URL: {{ $values.auth.jwksUrl | quote }}
 {{- else }}
