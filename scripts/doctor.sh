@@ -105,6 +105,8 @@ check_kubernetes() {
   echo "--- kubernetes (make monitoring-install helm-install helm-test, any cluster)"
   need kubectl - "install kubectl: https://kubernetes.io/docs/tasks/tools/" kubectl version --client
   need helm "$HELM_MIN_VERSION" "install Helm $HELM_MIN_VERSION+: https://helm.sh/docs/intro/install/" helm version --template '{{.Version}}'
+  # helm-install and helm-test run orderctl here: the development key and the test token.
+  need cargo - "install Rust with rustup: https://rustup.rs (make helm-install and helm-test build orderctl for the development key and token)" cargo --version
 }
 
 check_minikube() {
