@@ -302,7 +302,7 @@ problem_answers!(
 /// use the same key) and are kept as long as the order is.
 ///
 /// The body must be a JSON object sent as `application/json` (or another
-/// `+json` type), at most 16 KiB; every invalid or unknown field is reported
+/// `+json` type); every invalid or unknown field is reported
 /// at once. `customer_id` defaults to the caller (the token's subject); naming
 /// another customer needs the `orders:admin` scope (else 403 `forbidden`).
 #[utoipa::path(

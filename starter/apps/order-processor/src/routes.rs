@@ -144,7 +144,7 @@ problem_answers!(
 /// (cancelled) before it was processed is refused with 409 `order-released`;
 /// an `order_id` already used for a different order is refused with 409
 /// `order-id-conflict`. The body must be a JSON object sent as
-/// `application/json` (or another `+json` type), at most 16 KiB; every
+/// `application/json` (or another `+json` type); every
 /// invalid or unknown field is reported at once.
 #[utoipa::path(
     post,
@@ -195,7 +195,7 @@ problem_answers!(BodyProblems = BODY_PROBLEMS, STORE_PROBLEMS);
 /// released, so a later `POST /process-order` for it is refused (409
 /// `order-released`) instead of taking stock. An order that was refused
 /// holds nothing; its decision stands. The body must be a JSON object sent
-/// as `application/json` (or another `+json` type), at most 16 KiB; every
+/// as `application/json` (or another `+json` type); every
 /// invalid or unknown field is reported at once.
 #[utoipa::path(
     post,
@@ -438,7 +438,7 @@ async fn get_product(
 /// product if it does not exist. The stock is set, not added to: use `POST
 /// /inventory/{product_id}/restock` to add stock safely alongside orders.
 /// The body must be a JSON object sent as `application/json` (or another
-/// `+json` type), at most 16 KiB; every invalid or unknown field is reported
+/// `+json` type); every invalid or unknown field is reported
 /// at once.
 #[utoipa::path(
     put,
@@ -476,7 +476,7 @@ problem_answers!(
 ///
 /// Adds to an existing product's stock in one atomic update, safe alongside
 /// concurrent orders. The body must be a JSON object sent as
-/// `application/json` (or another `+json` type), at most 16 KiB; every
+/// `application/json` (or another `+json` type); every
 /// invalid or unknown field is reported at once.
 #[utoipa::path(
     post,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use system_tests::{
     Answer, Process, answer, api_env, assert_problem, eventually, free_port, fresh_tables, get,
-    metric, post_json, probe_http, processor_env, wait_in_flight,
+    metric, post_json, probe_http, processor_env, set_env, wait_in_flight,
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -20,8 +20,7 @@ fn with(
     settings: &[(&'static str, &str)],
 ) -> Vec<(&'static str, String)> {
     for (key, value) in settings {
-        env.retain(|(k, _)| k != key);
-        env.push((key, (*value).to_owned()));
+        set_env(&mut env, key, value);
     }
     env
 }
