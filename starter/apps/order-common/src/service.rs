@@ -19,7 +19,7 @@ use crate::{
 mod config;
 pub mod http;
 
-pub use config::CommonConfig;
+pub use config::{CommonConfig, rate_limit_quota};
 
 /// Exit code for a start-up failure (bad configuration, no region, port taken).
 const START_FAILURE: u8 = 2;

@@ -1,10 +1,11 @@
 //! The gateway's authentication settings (see README: "Authentication").
 
-use std::{num::NonZeroU32, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use order_common::{
     api::rate_limit::RateLimitSettings,
     runtime::config::{ConfigError, Env},
+    service::rate_limit_quota,
 };
 
 use super::keys::{self, JwksSource};
@@ -112,16 +113,13 @@ impl AuthConfig {
 /// of this API places, so they only stop a token used from many addresses
 /// at once (a leaked or scripted one); operators lower them to their
 /// customers' real pace.
+/// (Customers are keyed by their token, never by an address: no proxy hops.)
 fn customer_rate_limit(env: &Env<'_>) -> Result<Option<RateLimitSettings>, ConfigError> {
-    let per_second = env.int_in_range("CUSTOMER_RATE_LIMIT_PER_SECOND", 1000, 0, 1_000_000)?;
-    let burst = env.int_in_range("CUSTOMER_RATE_LIMIT_BURST", 2000, 1, 1_000_000)?;
-    let nonzero = |value: u64| NonZeroU32::new(u32::try_from(value).expect("range checked"));
-    Ok(nonzero(per_second).map(|per_second| RateLimitSettings {
-        per_second,
-        burst: nonzero(burst).expect("range checked"),
-        // Customers are keyed by their token, never by an address.
-        trusted_proxy_hops: 0,
-    }))
+    rate_limit_quota(
+        env,
+        "CUSTOMER_RATE_LIMIT_PER_SECOND",
+        "CUSTOMER_RATE_LIMIT_BURST",
+    )
 }
 
 fn required(env: &Env<'_>, name: &str) -> Result<String, ConfigError> {

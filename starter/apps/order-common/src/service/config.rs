@@ -119,14 +119,32 @@ fn count(
 /// far above what one client of this API sends (a 32-connection load test
 /// sends about 400) and below what one replica serves. 0 turns it off.
 fn rate_limit(env: &Env<'_>) -> Result<Option<RateLimitSettings>, ConfigError> {
-    let per_second = env.int_in_range("HTTP_RATE_LIMIT_PER_SECOND", 1000, 0, 1_000_000)?;
-    let burst = env.int_in_range("HTTP_RATE_LIMIT_BURST", 2000, 1, 1_000_000)?;
     let trusted_proxy_hops = count(env, "HTTP_TRUSTED_PROXY_HOPS", 0, 0, 10)?;
+    Ok(
+        rate_limit_quota(env, "HTTP_RATE_LIMIT_PER_SECOND", "HTTP_RATE_LIMIT_BURST")?.map(
+            |quota| RateLimitSettings {
+                trusted_proxy_hops,
+                ..quota
+            },
+        ),
+    )
+}
+
+/// A rate limit's quota from its two settings: requests a second (0 turns
+/// the limit off; default 1,000) and the burst (default 2,000). Proxy hops
+/// are left at 0 for the caller to set where addresses count.
+pub fn rate_limit_quota(
+    env: &Env<'_>,
+    per_second_name: &str,
+    burst_name: &str,
+) -> Result<Option<RateLimitSettings>, ConfigError> {
+    let per_second = env.int_in_range(per_second_name, 1000, 0, 1_000_000)?;
+    let burst = env.int_in_range(burst_name, 2000, 1, 1_000_000)?;
     let nonzero = |value: u64| NonZeroU32::new(u32::try_from(value).expect("range checked"));
     Ok(nonzero(per_second).map(|per_second| RateLimitSettings {
         per_second,
         burst: nonzero(burst).expect("range checked"),
-        trusted_proxy_hops,
+        trusted_proxy_hops: 0,
     }))
 }
 
