@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -171,6 +172,8 @@ class Stack:
         self.bin = APPS / "target" / profile
         self.workdir = workdir
         self.processes = []
+        # The service credential both services read (PROCESSOR_TOKENS).
+        self.service_token = secrets.token_hex(32)
 
     def start_dynamodb(self):
         port = free_port()
@@ -198,9 +201,12 @@ class Stack:
 
     def start_service(self, name, extra_env):
         port = free_port()
+        management_port = free_port()
         env = {
             **os.environ,
             "PORT": str(port),
+            "MANAGEMENT_PORT": str(management_port),
+            "PROCESSOR_TOKENS": self.service_token,
             "HOST": "127.0.0.1",
             "DYNAMODB_ENDPOINT": self.endpoint,
             "DYNAMODB_TIMEOUT_MS": "5000",
@@ -216,7 +222,8 @@ class Stack:
         live_at = time.perf_counter() - started
         wait_for(f"{url}/health/ready")
         ready_at = time.perf_counter() - started
-        return {"pid": process.pid, "url": url, "start_to_live_ms": live_at * 1000, "start_to_ready_ms": ready_at * 1000}
+        return {"pid": process.pid, "url": url, "management_url": f"http://127.0.0.1:{management_port}",
+                "start_to_live_ms": live_at * 1000, "start_to_ready_ms": ready_at * 1000}
 
     def start_times(self, name, extra_env, count):
         """Starts the service `count` times, each stopped at once: the spread of its start-up."""
@@ -280,11 +287,11 @@ def dynamodb_ceiling(stack, concurrency, seconds, run_id):
 
 def one_repetition(stack, services, concurrency, seconds, index):
     api, processor = services["order-api"], services["order-processor"]
-    before = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
+    before = {name: (cpu_seconds(s["pid"]), scrape(s["management_url"])) for name, s in services.items()}
     java_before = cpu_seconds(stack.java_pid)
     create = load(stack, api["url"], "create", concurrency, seconds)
     java_after = cpu_seconds(stack.java_pid)
-    after = {name: (cpu_seconds(s["pid"]), scrape(s["url"])) for name, s in services.items()}
+    after = {name: (cpu_seconds(s["pid"]), scrape(s["management_url"])) for name, s in services.items()}
     read = load(stack, api["url"], "read", concurrency, seconds)
     # One order at a time: the latency of an order with no queue in front of it.
     single = load(stack, api["url"], "create", 1, max(1, seconds // 2))
@@ -492,7 +499,9 @@ def main():
                                      "AUTH_JWKS_FILE": str(workdir / "auth" / "jwks.json")}}
         services["order-api"] = stack.start_service("order-api", service_env["order-api"])
         status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
-                            {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000})
+                            {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000},
+                            headers={"Content-Type": "application/json",
+                                     "Authorization": f"Bearer {stack.service_token}"})
         assert status == 200, body
         time.sleep(1)
         idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}

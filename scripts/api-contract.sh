@@ -17,16 +17,18 @@ max_time=${API_CONTRACT_MAX_TIME:-75}
 python_venv "$root/.tools/schemathesis" "schemathesis==$SCHEMATHESIS_VERSION"
 schemathesis="$root/.tools/schemathesis/bin/schemathesis"
 
-# Three free ports, so this never meets `make dev` or another run.
-read -r ddb_port api_port processor_port < <(python3 -c '
+# Free ports (DynamoDB, the two services, their management ports), so this
+# never meets `make dev` or another run.
+read -r ddb_port api_port processor_port api_management_port processor_management_port < <(python3 -c '
 import socket
-sockets = [socket.socket() for _ in range(3)]
+sockets = [socket.socket() for _ in range(5)]
 for s in sockets:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in sockets))
 ')
 run_dir=$(mktemp -d)
 export NATIVE_STACK_DIR="$run_dir" DYNAMODB_PORT="$ddb_port" ORDER_API_PORT="$api_port" ORDER_PROCESSOR_PORT="$processor_port"
+export ORDER_API_MANAGEMENT_PORT="$api_management_port" ORDER_PROCESSOR_MANAGEMENT_PORT="$processor_management_port"
 trap '"$stack" down >/dev/null || true; rm -rf "$run_dir"' EXIT
 "$stack" up >/dev/null
 
@@ -36,15 +38,17 @@ export SCHEMATHESIS_HOOKS="$root/scripts/api_contract_hooks.py"
 cd "$run_dir"
 
 # order-api's routes need a token: an admin's (any customer's orders), from
-# the stack's development key. Schemathesis also sends requests without it
-# (its `ignored_auth` check expects them refused).
+# the stack's development key; order-processor's, the stack's service
+# credential. Schemathesis also sends requests without them (its
+# `ignored_auth` check expects them refused).
 token=$("$root/starter/apps/target/debug/orderctl" token --admin --customer SCHEMATHESIS \
   --signing-key "$run_dir/auth/signing-key.pem")
+service_token=$(head -n 1 "$run_dir/auth/processor-tokens")
 
 status=0
 for service in "order-api $api_port" "order-processor $processor_port"; do
   read -r name port <<<"$service"
-  auth=()
+  auth=(--header "Authorization: Bearer $service_token")
   [[ $name == order-api ]] && auth=(--header "Authorization: Bearer $token")
   echo "==> schemathesis: $name"
   "$schemathesis" --no-color run "http://127.0.0.1:$port/openapi.json" "${auth[@]}" \

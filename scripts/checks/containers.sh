@@ -222,7 +222,7 @@ runtime_images() {
 # `<binary> healthcheck` inside each container says 0 while it serves and 1
 # once it has stopped.
 run_images() {
-  local ddb_port api_port processor_port endpoint output binary port pid status
+  local ddb_port api_port processor_port api_management_port processor_management_port endpoint output binary port pid status
   ddb_port=$(free_port)
   "$apps/scripts/dynamodb-local.sh" start "$ddb_port" "$work/dynamodb-images.log" >"$work/dynamodb-images.pid"
   "$apps/scripts/wait-for-port.sh" "$ddb_port" 60
@@ -252,6 +252,11 @@ run_images() {
   local orderctl
   orderctl="$apps/target/$(rust_target)/release/orderctl"
   "$orderctl" keygen --dir "$work/auth" >/dev/null
+  # The service credential, as Compose's processor-token job makes it; given
+  # as a value here (the file is this user's alone, the containers run as 65532).
+  "$orderctl" service-token --out "$work/auth/processor-tokens" >/dev/null
+  local service_token
+  service_token=$(head -n 1 "$work/auth/processor-tokens")
 
   run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- create-tables
   run_container orderctl "DYNAMODB_ENDPOINT=$endpoint" -- seed
@@ -260,16 +265,19 @@ run_images() {
 
   processor_port=$(free_port)
   api_port=$(free_port)
+  processor_management_port=$(free_port)
+  api_management_port=$(free_port)
   for binary in order-processor order-api; do
     port=$processor_port
-    local extra=()
+    local extra=("MANAGEMENT_PORT=$processor_management_port")
     if [[ $binary == order-api ]]; then
       port=$api_port
-      extra=("ORDER_PROCESSOR_URL=http://localhost:$processor_port"
+      extra=("MANAGEMENT_PORT=$api_management_port""ORDER_PROCESSOR_URL=http://localhost:$processor_port"
         AUTH_ISSUER=urn:order-system:dev AUTH_AUDIENCE=order-api AUTH_JWKS_FILE=/auth/jwks.json
         "--volume=$work/auth:/auth:ro")
     fi
     run_container "$binary" "PORT=$port" "DYNAMODB_ENDPOINT=$endpoint" "SHUTDOWN_DRAIN_SECONDS=0" \
+      "PROCESSOR_TOKENS=$service_token" \
       "${extra[@]}" -- >"$work/$binary.log" 2>&1 &
     echo $! >"$work/$binary-buildah.pid"
     "$apps/scripts/wait-for-port.sh" "$port" 30 || { cat "$work/$binary.log" >&2; return 1; }
@@ -283,7 +291,9 @@ run_images() {
   "$orderctl" wait-ready --timeout-seconds 30 \
     "http://127.0.0.1:$processor_port" "http://127.0.0.1:$api_port"
   SERVER_ENDPOINT="http://127.0.0.1:$api_port" PROCESSOR_ENDPOINT="http://127.0.0.1:$processor_port" \
-    ORDERCTL="$orderctl" ORDER_API_SIGNING_KEY="$work/auth/signing-key.pem" \
+    SERVER_MANAGEMENT_ENDPOINT="http://127.0.0.1:$api_management_port" \
+    PROCESSOR_MANAGEMENT_ENDPOINT="http://127.0.0.1:$processor_management_port" \
+    PROCESSOR_TOKEN="$service_token" ORDERCTL="$orderctl" ORDER_API_SIGNING_KEY="$work/auth/signing-key.pem" \
     "$apps/scripts/test_docker_compose.sh"
 
   # SIGTERM (what `docker stop` sends): exit 0, and the health check turns.

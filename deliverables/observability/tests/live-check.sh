@@ -3,7 +3,8 @@
 # Prometheus scraping the real services.
 #
 # Starts the native stack on its own ports (DynamoDB Local 18100, order-api
-# 18101, order-processor 18102; see prometheus-native.yml) and the Debian
+# 18101, order-processor 18102, their management ports 18103 and 18104, which
+# prometheus-native.yml scrapes) and the Debian
 # `prometheus` on a free loopback port, drives traffic that reaches every
 # code path the dashboards show (processor unreachable, DynamoDB unavailable,
 # out of stock, unknown product, cancellation, reads, creates), then runs
@@ -23,6 +24,7 @@ dashboards="$root/deliverables/deploy/kubernetes/charts/microservices/files/dash
 
 export NATIVE_STACK_DIR="$root/.run/observability-live"
 export DYNAMODB_PORT=18100 ORDER_API_PORT=18101 ORDER_PROCESSOR_PORT=18102
+export ORDER_API_MANAGEMENT_PORT=18103 ORDER_PROCESSOR_MANAGEMENT_PORT=18104
 api="http://127.0.0.1:$ORDER_API_PORT"
 processor="http://127.0.0.1:$ORDER_PROCESSOR_PORT"
 
@@ -73,6 +75,7 @@ phase "native stack (logs in $NATIVE_STACK_DIR/logs)"
 # its own from the same key.
 export ORDER_API_SIGNING_KEY="$NATIVE_STACK_DIR/auth/signing-key.pem"
 auth="Authorization: Bearer $("$bin/orderctl" token --customer LIVE-CHECK)"
+service_auth="Authorization: Bearer $(head -n 1 "$NATIVE_STACK_DIR/auth/processor-tokens")"
 
 phase "prometheus"
 port=$(free_port)
@@ -94,7 +97,7 @@ phase "DynamoDB stops answering: both services answer 503"
 kill -STOP "$(pid_of dynamodb)"
 statuses=$({
   curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "$auth" "$api/orders/00000000-0000-0000-0000-000000000000" &
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 "$processor/inventory/PROD001" &
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "$service_auth" "$processor/inventory/PROD001" &
   wait
 })
 kill -CONT "$(pid_of dynamodb)"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole system as local processes, no Docker: DynamoDB Local on 8000,
-# order-api on 8001, order-processor on 8002 (the assessment's local ports).
+# order-api on 8001, order-processor on 8002 (the assessment's local ports),
+# and the services' management ports (/metrics, the detailed /health) on 9464
+# (order-api) and 9465 (order-processor). Everything listens on 127.0.0.1
+# only.
 #
 #   native-stack.sh up     build, start everything in the background, create
 #                          and seed the tables, return once all answer ready
@@ -10,13 +13,16 @@
 # Logs and PIDs live in .run/ (git-ignored; NATIVE_STACK_DIR moves them, so a
 # second stack on other ports can run beside the first). PROFILE=release
 # builds optimised binaries (slower to build; what `make bench` uses).
-# DYNAMODB_PORT, ORDER_API_PORT and ORDER_PROCESSOR_PORT change the ports.
+# DYNAMODB_PORT, ORDER_API_PORT, ORDER_PROCESSOR_PORT,
+# ORDER_API_MANAGEMENT_PORT and ORDER_PROCESSOR_MANAGEMENT_PORT change the ports.
 #
 # order-api trusts a development signing key made on first run
 # (.run/auth/signing-key.pem, kept across runs; its public half
 # .run/auth/jwks.json is what order-api reads): get a token with
 #   starter/apps/target/debug/orderctl token --customer CUST001
 # and `orderctl smoke` / `orderctl load` mint their own from the same key.
+# order-processor accepts only callers with the service credential in
+# .run/auth/processor-tokens (made on first run, kept; order-api sends it).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +34,8 @@ profile=${PROFILE:-debug}
 ddb_port=${DYNAMODB_PORT:-8000}
 api_port=${ORDER_API_PORT:-8001}
 processor_port=${ORDER_PROCESSOR_PORT:-8002}
+api_management_port=${ORDER_API_MANAGEMENT_PORT:-9464}
+processor_management_port=${ORDER_PROCESSOR_MANAGEMENT_PORT:-9465}
 
 pidfile() { echo "$run/$1.pid"; }
 
@@ -81,8 +89,8 @@ up() {
       exit 1
     fi
   done
-  for port in "$ddb_port" "$processor_port" "$api_port"; do
-    port_free "$port" || { echo "port $port is already in use; stop what uses it or set DYNAMODB_PORT / ORDER_API_PORT / ORDER_PROCESSOR_PORT" >&2; exit 1; }
+  for port in "$ddb_port" "$processor_port" "$api_port" "$api_management_port" "$processor_management_port"; do
+    port_free "$port" || { echo "port $port is already in use; stop what uses it or set DYNAMODB_PORT / ORDER_API_PORT / ORDER_PROCESSOR_PORT / ORDER_API_MANAGEMENT_PORT / ORDER_PROCESSOR_MANAGEMENT_PORT" >&2; exit 1; }
   done
 
   local cargo_flags=()
@@ -102,11 +110,14 @@ up() {
   "$bin/orderctl" create-tables
   "$bin/orderctl" seed
   "$bin/orderctl" keygen --dir "$run/auth"
+  "$bin/orderctl" service-token --out "$run/auth/processor-tokens"
+  export HOST=127.0.0.1 PROCESSOR_TOKENS_FILE="$run/auth/processor-tokens"
 
-  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$processor_port \
+  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$processor_port MANAGEMENT_PORT=$processor_management_port \
     "$bin/order-processor" >>"$logs/order-processor.log" 2>&1 &
   echo $! >"$(pidfile order-processor)"
-  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$api_port ORDER_PROCESSOR_URL="http://127.0.0.1:$processor_port" \
+  LOG_FORMAT=${LOG_FORMAT:-json} PORT=$api_port MANAGEMENT_PORT=$api_management_port \
+    ORDER_PROCESSOR_URL="http://127.0.0.1:$processor_port" \
     AUTH_ISSUER=urn:order-system:dev AUTH_AUDIENCE=order-api AUTH_JWKS_FILE="$run/auth/jwks.json" \
     "$bin/order-api" >>"$logs/order-api.log" 2>&1 &
   echo $! >"$(pidfile order-api)"
@@ -119,9 +130,10 @@ up() {
   fi
   cat <<MSG
 stack ready:
-  order-api        http://localhost:$api_port   (try: curl -s localhost:$api_port/health)
+  order-api        http://localhost:$api_port   (try: curl -s localhost:$api_port/health/ready)
   a token          ORDER_API_SIGNING_KEY=$run/auth/signing-key.pem $bin/orderctl token --customer CUST001
-  order-processor  http://localhost:$processor_port
+  order-processor  http://localhost:$processor_port   (needs: Authorization: Bearer \$(head -1 $run/auth/processor-tokens))
+  management       http://localhost:$api_management_port/metrics (order-api), http://localhost:$processor_management_port/metrics (order-processor), and /health on each
   dynamodb local   http://localhost:$ddb_port
   logs             $logs/
 stop it with: make down

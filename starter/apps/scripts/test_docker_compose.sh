@@ -4,6 +4,13 @@
 #
 #   SERVER_ENDPOINT   order-api base URL (default http://localhost:8001)
 #   PROCESSOR_ENDPOINT order-processor base URL (default http://localhost:8002)
+#   SERVER_MANAGEMENT_ENDPOINT    order-api's management port (/metrics, the
+#                                 detailed /health; default http://localhost:9464)
+#   PROCESSOR_MANAGEMENT_ENDPOINT order-processor's (default http://localhost:9465)
+#   PROCESSOR_TOKEN   the service credential order-processor accepts. Without
+#                     it, the first line of PROCESSOR_TOKENS_FILE (default
+#                     .run/auth/processor-tokens, as `make dev` writes it), or
+#                     else the Compose stack's, copied out of order-api.
 #   ORDER_API_TOKEN   a bearer token for customer CUST001 (or an admin), from
 #                     whatever issuer order-api trusts (needed against AWS).
 #                     Without it, one is minted from the development key:
@@ -17,6 +24,8 @@ set -uo pipefail
 
 SERVER_ENDPOINT=${SERVER_ENDPOINT:-http://localhost:8001}
 PROCESSOR_ENDPOINT=${PROCESSOR_ENDPOINT:-http://localhost:8002}
+SERVER_MANAGEMENT_ENDPOINT=${SERVER_MANAGEMENT_ENDPOINT:-http://localhost:9464}
+PROCESSOR_MANAGEMENT_ENDPOINT=${PROCESSOR_MANAGEMENT_ENDPOINT:-http://localhost:9465}
 apps=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
@@ -40,6 +49,24 @@ mint_token() {
 }
 token=${ORDER_API_TOKEN:-$(mint_token)} || exit 1
 
+# The processor's credential (see the header).
+read_processor_token() {
+  local file=${PROCESSOR_TOKENS_FILE:-$apps/../../.run/auth/processor-tokens} copy
+  if [[ -f $file ]]; then
+    head -n 1 "$file" | cut -d, -f1
+  elif command -v docker >/dev/null && docker compose -f "$apps/docker-compose.yaml" ps --quiet order-api 2>/dev/null | grep -q .; then
+    # The images have no shell: copy the file out rather than exec cat.
+    copy=$(mktemp)
+    docker compose -f "$apps/docker-compose.yaml" cp order-api:/run/secrets/processor/processor-tokens "$copy" >/dev/null &&
+      head -n 1 "$copy" | cut -d, -f1
+    rm -f "$copy"
+  else
+    echo "no processor credential: set PROCESSOR_TOKEN or PROCESSOR_TOKENS_FILE" >&2
+    return 1
+  fi
+}
+processor_token=${PROCESSOR_TOKEN:-$(read_processor_token)} || exit 1
+
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1" >&2; }
 expect() { # expect NAME CONDITION-RESULT DETAIL
@@ -47,11 +74,11 @@ expect() { # expect NAME CONDITION-RESULT DETAIL
 }
 
 # request METHOD URL [BODY]: sets $status, $body and $content_type. With the
-# bearer token unless ANONYMOUS=1.
+# bearer token unless ANONYMOUS=1; BEARER replaces the token.
 request() {
   local method=$1 url=$2 data=${3:-} out
   local args=(-sS -o - -w '\n%{http_code} %{content_type}' -X "$method" --max-time 15)
-  [[ ${ANONYMOUS:-0} == 1 ]] || args+=(-H "Authorization: Bearer $token")
+  [[ ${ANONYMOUS:-0} == 1 ]] || args+=(-H "Authorization: Bearer ${BEARER:-$token}")
   [[ -n "$data" ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   if ! out=$(curl "${args[@]}" "$url" 2>&1); then
     status=000 body=$out content_type=
@@ -71,12 +98,30 @@ field() {
 
 echo "checking $SERVER_ENDPOINT (processor $PROCESSOR_ENDPOINT)"
 
+# The public ports serve the probes to anyone, and not the operational
+# endpoints, which are on the management ports.
 for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
-  for path in /health/live /health/ready /health; do
-    request GET "$endpoint$path"
+  for path in /health/live /health/ready; do
+    ANONYMOUS=1 request GET "$endpoint$path"
     expect "GET $endpoint$path is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
   done
+  for path in /health /metrics; do
+    ANONYMOUS=1 request GET "$endpoint$path"
+    expect "GET $endpoint$path is not served (404)" "$([[ $status == 404 ]]; echo $?)" "got $status: $body"
+  done
 done
+for endpoint in "$SERVER_MANAGEMENT_ENDPOINT" "$PROCESSOR_MANAGEMENT_ENDPOINT"; do
+  ANONYMOUS=1 request GET "$endpoint/health"
+  expect "GET $endpoint/health is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
+done
+
+# order-processor serves only callers with its credential.
+ANONYMOUS=1 request GET "$PROCESSOR_ENDPOINT/inventory/PROD001"
+expect "order-processor without its credential is 401" "$([[ $status == 401 ]]; echo $?)" "got $status: $body"
+request GET "$PROCESSOR_ENDPOINT/inventory/PROD001"
+expect "order-processor refuses a customer's token (401)" "$([[ $status == 401 ]]; echo $?)" "got $status: $body"
+BEARER=$processor_token request GET "$PROCESSOR_ENDPOINT/inventory/PROD001"
+expect "order-processor with its credential is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
 
 ANONYMOUS=1 request POST "$SERVER_ENDPOINT/orders/" '{"product_id":"PROD001","quantity":1,"customer_id":"CUST001"}'
 expect "an order without a token is 401" "$([[ $status == 401 ]]; echo $?)" "got $status: $body"
@@ -119,8 +164,8 @@ expect "malformed JSON is 400" "$([[ $status == 400 ]]; echo $?)" "got $status: 
 request GET "$SERVER_ENDPOINT/orders/no-such-order"
 expect "an unknown order is 404" "$([[ $status == 404 ]]; echo $?)" "got $status: $body"
 
-for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
-  request GET "$endpoint/metrics"
+for endpoint in "$SERVER_MANAGEMENT_ENDPOINT" "$PROCESSOR_MANAGEMENT_ENDPOINT"; do
+  ANONYMOUS=1 request GET "$endpoint/metrics"
   expect "GET $endpoint/metrics serves request durations" \
     "$([[ $status == 200 && $body == *http_server_request_duration_seconds_bucket* ]]; echo $?)" "got $status"
 done

@@ -19,17 +19,21 @@ use std::sync::Arc;
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, header},
+    http::HeaderMap,
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use order_common::api::{
-    contract::ADMIN_SCOPE, problem::Problem, rate_limit::RateLimitKey, validate::check_id,
+    bearer::bearer_token, contract::ADMIN_SCOPE, problem::Problem, rate_limit::RateLimitKey,
+    validate::check_id,
 };
 use serde_json::{Map, Value};
 
 pub use config::AuthConfig;
+
+/// The `realm` of order-api's bearer challenges.
+const REALM: &str = "order-api";
 use keys::{Keys, VerifyingKey};
 
 /// The caller of a request, as its token says.
@@ -84,7 +88,7 @@ impl Authenticator {
     /// The caller of a request with these headers, or the 401 (503 when the
     /// issuer's keys were never loaded) to answer instead.
     pub async fn authenticate(self: &Arc<Self>, headers: &HeaderMap) -> Result<Caller, Problem> {
-        let token = bearer_token(headers)?;
+        let token = bearer_token(headers, REALM)?;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("the token is not a signed JWT with a supported algorithm"))?;
         if header.alg.family() == jsonwebtoken::AlgorithmFamily::Hmac {
@@ -166,34 +170,8 @@ impl RateLimitKey for CustomerKey {
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header (the scheme is
-/// case-insensitive, RFC 9110 11.1). Without one, the 401 carries no error
-/// code (RFC 6750 3.1): the client did not try.
-fn bearer_token(headers: &HeaderMap) -> Result<&str, Problem> {
-    let missing = || {
-        Problem::unauthenticated(
-            "this route needs an Authorization: Bearer <token> header",
-            false,
-        )
-    };
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| invalid("the Authorization header is not ASCII"))?;
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(missing());
-    }
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(invalid("the bearer token is empty"));
-    }
-    Ok(token)
-}
-
 fn invalid(detail: impl Into<String>) -> Problem {
-    Problem::unauthenticated(detail, true)
+    Problem::unauthenticated(REALM, detail, true)
 }
 
 /// The key a token names; a token without a `kid` may use the only key.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use order_common::{
+    api::service_token::ServiceTokens,
     runtime::config::{ConfigError, Env},
     service::CommonConfig,
     storage::schema::ORDERS_TABLE,
@@ -30,6 +31,9 @@ pub struct ApiConfig {
     pub processor_timeout: Duration,
     /// `PROCESSOR_MAX_ATTEMPTS`: tries per order before answering 202 (default 3).
     pub processor_attempts: u32,
+    /// `PROCESSOR_TOKENS` or `PROCESSOR_TOKENS_FILE`: the processor's
+    /// credential; the gateway sends the first token.
+    pub processor_tokens: ServiceTokens,
     /// `RECONCILER_INTERVAL_SECONDS`: how often unfinished orders are looked
     /// for (default 5; 0 turns the reconciler off).
     pub reconciler_interval: Duration,
@@ -107,6 +111,7 @@ impl ApiConfig {
             processor,
             processor_timeout,
             processor_attempts,
+            processor_tokens: ServiceTokens::from_env(env)?,
             reconciler_interval: env.seconds("RECONCILER_INTERVAL_SECONDS", 5, 0, 3600)?,
             reconciler_grace: env.seconds("RECONCILER_GRACE_SECONDS", 10, 0, 3600)?,
             reconciler_max_attempts: u32::try_from(env.int_in_range(
@@ -131,14 +136,20 @@ impl ApiConfig {
 mod tests {
     use super::*;
 
-    /// The `AUTH_*` settings every gateway needs, and `extra`.
+    /// `extra`, and the settings every gateway needs (`AUTH_*`,
+    /// `PROCESSOR_TOKENS`) that `extra` does not set.
     fn with_auth<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         let mut pairs = extra.to_vec();
-        pairs.extend([
+        for required in [
             ("AUTH_ISSUER", "https://issuer.example.com"),
             ("AUTH_AUDIENCE", "order-api"),
             ("AUTH_JWKS_URL", "https://issuer.example.com/jwks.json"),
-        ]);
+            ("PROCESSOR_TOKENS", "0123456789abcdef0123456789abcdef"),
+        ] {
+            if !extra.iter().any(|(name, _)| *name == required.0) {
+                pairs.push(required);
+            }
+        }
         pairs
     }
 
@@ -231,6 +242,8 @@ mod tests {
             ("CUSTOMER_RATE_LIMIT_PER_SECOND", "fast"),
             ("CUSTOMER_RATE_LIMIT_BURST", "0"),
             ("CUSTOMER_RATE_LIMIT_BURST", "1000001"),
+            ("PROCESSOR_TOKENS", "too-short"),
+            ("PROCESSOR_TOKENS", ""),
         ] {
             let pairs = with_auth(&[(name, value)]);
             let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
@@ -282,6 +295,7 @@ mod tests {
                 ("AUTH_ISSUER", "https://issuer.example.com"),
                 ("AUTH_AUDIENCE", "order-api"),
                 ("AUTH_JWKS_FILE", file),
+                ("PROCESSOR_TOKENS", "0123456789abcdef0123456789abcdef"),
             ];
             let err = ApiConfig::from_env(&Env::from_pairs(&pairs)).unwrap_err();
             assert_eq!(err.name, "AUTH_JWKS_FILE", "{err}");

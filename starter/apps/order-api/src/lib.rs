@@ -51,6 +51,10 @@ impl Application {
     pub fn port(&self) -> u16 {
         self.server.port()
     }
+
+    pub fn management_port(&self) -> u16 {
+        self.server.management_port()
+    }
 }
 
 impl Service for Application {
@@ -80,6 +84,7 @@ impl Service for Application {
                 &config.processor,
                 config.processor_timeout,
                 config.processor_attempts,
+                &config.processor_tokens,
                 &lifecycle,
             )?,
         };
@@ -97,8 +102,14 @@ impl Service for Application {
             probe_timeout: Duration::from_millis(1000),
         };
         tracing::info!(processor = ?config.processor, "order processor target");
-        let server =
-            Server::bind(Self::NAME, &config.common, routes::router(state), lifecycle).await?;
+        let server = Server::bind(
+            Self::NAME,
+            &config.common,
+            routes::router(state.clone()),
+            routes::management_router(state),
+            lifecycle,
+        )
+        .await?;
         Ok(Self {
             server,
             orders,

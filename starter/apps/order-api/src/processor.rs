@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use order_common::{
     api::contract::{Decision, ProcessRequest, ReleaseRequest},
     api::middleware::{REQUEST_ID, RequestContext, TRACEPARENT},
+    api::service_token::ServiceTokens,
     runtime::metrics::HTTP_CLIENT_DURATION,
     runtime::retry::full_jitter,
     runtime::telemetry::ErrorChain,
@@ -70,9 +71,15 @@ impl ProcessorClient {
         target: &ProcessorTarget,
         attempt_timeout: Duration,
         attempts: u32,
+        tokens: &ServiceTokens,
         lifecycle: &order_common::runtime::lifecycle::Lifecycle,
     ) -> anyhow::Result<Self> {
+        let credential = reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::AUTHORIZATION,
+            tokens.authorization().clone(),
+        )]);
         let http = reqwest::Client::builder()
+            .default_headers(credential)
             .timeout(attempt_timeout)
             .connect_timeout(attempt_timeout.min(Duration::from_secs(1)))
             .pool_idle_timeout(Duration::from_secs(30))

@@ -16,7 +16,7 @@ use axum::{
 use order_common::{
     api::contract::{ADMIN_SCOPE, OrderLine, OrderStatus, ProblemKind, RejectReason},
     api::decision,
-    api::health::{self, Check, ReadyAnswers, Report, ReportAnswers},
+    api::health::{self, Check, ReadyAnswers, Report},
     api::middleware::RequestContext,
     api::openapi::{AUTH_PROBLEMS, BODY_PROBLEMS, Id, STORE_PROBLEMS, limit_param, query_param},
     api::problem::Problem,
@@ -57,7 +57,7 @@ const DEFAULT_LIMIT: i32 = 20;
 /// The gateway's routes, for its document ([`openapi`]).
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_order, list_orders, get_order, cancel_order, ready, health_report),
+    paths(create_order, list_orders, get_order, cancel_order, ready),
     components(schemas(Order, OrderPage, NewOrder)),
     tags((name = "orders", description = "Placing, reading, listing and cancelling orders."))
 )]
@@ -138,11 +138,19 @@ pub fn router(state: AppState) -> Router {
             crate::auth::require_caller,
         ));
     let routes = orders
-        .route("/health", get(health_report))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
+        .merge(order_common::api::middleware::openapi_route(&openapi()))
         .with_state(state.clone());
-    order_common::api::middleware::complete(routes, state.metrics, &openapi(), &state.limits)
+    order_common::api::middleware::complete(routes, &state.limits)
+}
+
+/// The management port's routes: `/metrics` and the detailed `/health`.
+pub fn management_router(state: AppState) -> Router {
+    let health = Router::new()
+        .route("/health", get(health_report))
+        .with_state(state.clone());
+    order_common::api::middleware::management(health, state.metrics)
 }
 
 // ---- orders -------------------------------------------------------------
@@ -596,18 +604,9 @@ async fn ready(State(state): State<AppState>) -> Response {
     Report::new(SERVICE, VERSION, checks).into_response()
 }
 
-/// Detailed health report
-///
-/// Checks the orders table (`dynamodb_orders`) and whether the order
-/// processor answers its readiness probe (`order_processor`), each within 1
-/// second. 503 when any check fails.
-#[utoipa::path(
-    get,
-    path = "/health",
-    tag = "operations",
-    operation_id = "health",
-    responses(ReportAnswers)
-)]
+/// The detailed health report (management port): the orders table
+/// (`dynamodb_orders`) and whether the order processor answers its readiness
+/// probe (`order_processor`), each within 1 second; 503 when any fails.
 async fn health_report(State(state): State<AppState>) -> Report {
     let timeout = state.probe_timeout;
     let processor = async {

@@ -6,6 +6,7 @@ use std::{future::Future, process::ExitCode, time::Duration};
 
 use axum::Router;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 use crate::{
     api::health,
@@ -24,11 +25,15 @@ pub use config::{CommonConfig, rate_limit_quota};
 /// Exit code for a start-up failure (bad configuration, no region, port taken).
 const START_FAILURE: u8 = 2;
 
-/// A bound, not-yet-serving HTTP server with its shutdown settings.
+/// A bound, not-yet-serving service: its public port (the API and the
+/// probes) and its management port (`/metrics`, the detailed `/health`),
+/// with their shutdown settings.
 pub struct Server {
     name: &'static str,
-    listener: TcpListener,
+    public: TcpListener,
     router: Router,
+    management: TcpListener,
+    management_router: Router,
     lifecycle: Lifecycle,
     connections: http::ConnectionLimits,
     drain: Duration,
@@ -36,17 +41,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `common`'s address (port 0 picks a free one).
+    /// Binds `common`'s two ports (port 0 picks a free one).
     pub async fn bind(
         name: &'static str,
         common: &CommonConfig,
         router: Router,
+        management_router: Router,
         lifecycle: Lifecycle,
     ) -> std::io::Result<Self> {
         Ok(Self {
             name,
-            listener: TcpListener::bind(common.socket_addr()).await?,
+            public: TcpListener::bind(common.socket_addr()).await?,
             router,
+            management: TcpListener::bind((common.host, common.management_port)).await?,
+            management_router,
             lifecycle,
             connections: common.connections.clone(),
             drain: common.shutdown_drain,
@@ -55,7 +63,11 @@ impl Server {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        self.public.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn management_port(&self) -> u16 {
+        self.management.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
     /// Stops the server when triggered (SIGTERM in production, tests directly).
@@ -63,17 +75,36 @@ impl Server {
         self.lifecycle.clone()
     }
 
+    /// Serves both ports until the lifecycle stops. The management port
+    /// drains and closes with the public one, so the last scrapes still see
+    /// the shutdown.
     pub async fn run(self) -> std::io::Result<()> {
-        tracing::info!(service = self.name, port = self.port(), "listening");
-        http::serve(
-            self.listener,
+        tracing::info!(
+            service = self.name,
+            port = self.port(),
+            management_port = self.management_port(),
+            "listening"
+        );
+        // The span tells the two ports' shutdown lines apart.
+        let public = http::serve(
+            self.public,
             self.router,
+            self.connections.clone(),
+            self.lifecycle.clone(),
+            self.drain,
+            self.deadline,
+        )
+        .instrument(tracing::info_span!("server", listener = "public"));
+        let management = http::serve(
+            self.management,
+            self.management_router,
             self.connections,
             self.lifecycle,
             self.drain,
             self.deadline,
         )
-        .await
+        .instrument(tracing::info_span!("server", listener = "management"));
+        tokio::try_join!(public, management).map(|_| ())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The processor's configuration (see README: "Configuration").
 
 use order_common::{
+    api::service_token::ServiceTokens,
     runtime::config::{ConfigError, Env},
     service::CommonConfig,
     storage::schema::{INVENTORY_TABLE, RESERVATIONS_TABLE},
@@ -13,6 +14,8 @@ pub struct ProcessorConfig {
     pub inventory_table: String,
     /// `RESERVATIONS_TABLE`, default `reservations`.
     pub reservations_table: String,
+    /// `PROCESSOR_TOKENS` or `PROCESSOR_TOKENS_FILE`: the credentials it accepts.
+    pub tokens: ServiceTokens,
 }
 
 impl ProcessorConfig {
@@ -21,6 +24,7 @@ impl ProcessorConfig {
             common: CommonConfig::from_env(env)?,
             inventory_table: INVENTORY_TABLE.read(env)?,
             reservations_table: RESERVATIONS_TABLE.read(env)?,
+            tokens: ServiceTokens::from_env(env)?,
         })
     }
 }

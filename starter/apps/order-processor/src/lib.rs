@@ -39,6 +39,10 @@ impl Application {
     pub fn port(&self) -> u16 {
         self.server.port()
     }
+
+    pub fn management_port(&self) -> u16 {
+        self.server.management_port()
+    }
 }
 
 impl Service for Application {
@@ -68,10 +72,17 @@ impl Service for Application {
             lifecycle: lifecycle.clone(),
             metrics,
             limits: config.common.requests.clone(),
+            tokens: config.tokens.clone(),
             probe_timeout: Duration::from_millis(1000),
         };
-        let server =
-            Server::bind(Self::NAME, &config.common, routes::router(state), lifecycle).await?;
+        let server = Server::bind(
+            Self::NAME,
+            &config.common,
+            routes::router(state.clone()),
+            routes::management_router(state),
+            lifecycle,
+        )
+        .await?;
         Ok(Self { server })
     }
 

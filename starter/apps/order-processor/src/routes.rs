@@ -13,9 +13,12 @@ use order_common::{
         Confirmation, OrderLine, ProblemKind, ProcessRequest, ReleaseAnswer, ReleaseOutcome,
         ReleaseRequest, ReleaseStatus, ReservationOutcome, WireName,
     },
-    api::health::{self, Check, ReadyAnswers, Report, ReportAnswers},
-    api::openapi::{BODY_PROBLEMS, Id, STORE_PROBLEMS, integer, limit_param, query_param},
+    api::health::{self, Check, ReadyAnswers, Report},
+    api::openapi::{
+        AUTH_PROBLEMS, BODY_PROBLEMS, Id, STORE_PROBLEMS, integer, limit_param, query_param,
+    },
     api::problem::Problem,
+    api::service_token::{self, ServiceTokens},
     api::validate::{
         FieldError, Fields, JsonObject, MAX_QUANTITY, check_id, check_limit, invalid,
         not_blank_pattern,
@@ -32,6 +35,7 @@ use utoipa::{
     openapi::{
         ObjectBuilder, Ref, Type,
         path::{Parameter, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
 
@@ -58,8 +62,7 @@ const DEFAULT_LIMIT: i32 = 50;
         get_product,
         put_product,
         restock,
-        ready,
-        health_report
+        ready
     ),
     components(schemas(ProductAnswer, ProductPage, ProductInput, Restock)),
     tags(
@@ -72,13 +75,46 @@ struct Routes;
 /// The processor's OpenAPI document, served at `/openapi.json` and
 /// committed as `order-processor/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    order_common::api::openapi::document(
+    let mut document = order_common::api::openapi::document(
         SERVICE,
         VERSION,
-        "The order processor: reserves stock for orders, exactly once per order id, and manages the inventory. Internal: called by order-api and by operators.",
+        "The order processor: reserves stock for orders, exactly once per order id, and manages the inventory. Internal: called by order-api and by operators, with the service credential.",
         Routes::openapi(),
-    )
+    );
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            SERVICE_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The service credential: one of the tokens in `PROCESSOR_TOKENS` (or the file `PROCESSOR_TOKENS_FILE`), which order-api also reads and sends.",
+                    ))
+                    .build(),
+            ),
+        );
+    // Every route needs the credential but the two probes.
+    document.security = Some(vec![SecurityRequirement::new::<_, _, &str>(
+        SERVICE_TOKEN,
+        [],
+    )]);
+    for probe in ["/health/live", "/health/ready"] {
+        if let Some(get) = document
+            .paths
+            .paths
+            .get_mut(probe)
+            .and_then(|item| item.get.as_mut())
+        {
+            get.security = Some(Vec::new());
+        }
+    }
+    document
 }
+
+/// The OpenAPI security scheme of every route but the probes.
+const SERVICE_TOKEN: &str = "serviceToken";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -87,21 +123,39 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// What every request is held to (`HTTP_*` settings).
     pub limits: order_common::api::admission::RequestLimits,
+    /// The credential every caller must present (`PROCESSOR_TOKENS`).
+    pub tokens: ServiceTokens,
     pub probe_timeout: Duration,
 }
 
+/// The public port's routes: every one but the probes needs the service
+/// credential, the OpenAPI document included (only order-api and operators
+/// have any business here).
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    let credentialed = Router::new()
         .route("/process-order", post(process_order))
         .route("/release", post(release))
         .route("/inventory", get(list_inventory))
         .route("/inventory/{product_id}", get(get_product).put(put_product))
         .route("/inventory/{product_id}/restock", post(restock))
-        .route("/health", get(health_report))
+        .merge(order_common::api::middleware::openapi_route(&openapi()))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.tokens.clone(),
+            service_token::require,
+        ));
+    let routes = credentialed
         .route("/health/live", get(health::live))
         .route("/health/ready", get(ready))
         .with_state(state.clone());
-    order_common::api::middleware::complete(routes, state.metrics, &openapi(), &state.limits)
+    order_common::api::middleware::complete(routes, &state.limits)
+}
+
+/// The management port's routes: `/metrics` and the detailed `/health`.
+pub fn management_router(state: AppState) -> Router {
+    let health = Router::new()
+        .route("/health", get(health_report))
+        .with_state(state.clone());
+    order_common::api::middleware::management(health, state.metrics)
 }
 
 // ---- orders -------------------------------------------------------------
@@ -124,7 +178,8 @@ fn read_process_request(body: JsonObject) -> Result<ProcessRequest, Problem> {
 }
 
 problem_answers!(
-    ProcessProblems = BODY_PROBLEMS,
+    ProcessProblems = AUTH_PROBLEMS,
+    BODY_PROBLEMS,
     STORE_PROBLEMS,
     [
         ProblemKind::InsufficientStock,
@@ -186,7 +241,7 @@ fn count_reservation(outcome: ReservationOutcome) {
     metrics::counter!(RESERVATIONS, "outcome" => outcome.as_str()).increment(1);
 }
 
-problem_answers!(BodyProblems = BODY_PROBLEMS, STORE_PROBLEMS);
+problem_answers!(BodyProblems = AUTH_PROBLEMS, BODY_PROBLEMS, STORE_PROBLEMS);
 
 /// Give back an order's stock
 ///
@@ -350,7 +405,8 @@ impl IntoParams for InventoryQuery {
 }
 
 problem_answers!(
-    ListProblems = [ProblemKind::ValidationError],
+    ListProblems = AUTH_PROBLEMS,
+    [ProblemKind::ValidationError],
     STORE_PROBLEMS
 );
 
@@ -403,7 +459,8 @@ async fn list_inventory(
 }
 
 problem_answers!(
-    ProductProblems = [ProblemKind::NotFound, ProblemKind::ValidationError],
+    ProductProblems = AUTH_PROBLEMS,
+    [ProblemKind::NotFound, ProblemKind::ValidationError],
     STORE_PROBLEMS
 );
 
@@ -467,7 +524,8 @@ async fn put_product(
 }
 
 problem_answers!(
-    RestockProblems = BODY_PROBLEMS,
+    RestockProblems = AUTH_PROBLEMS,
+    BODY_PROBLEMS,
     STORE_PROBLEMS,
     [ProblemKind::NotFound]
 );
@@ -544,17 +602,9 @@ async fn ready(State(state): State<AppState>) -> Response {
     Report::new(SERVICE, VERSION, table_checks(&state).await).into_response()
 }
 
-/// Detailed health report
-///
-/// Checks the inventory and reservations tables (`dynamodb_inventory`,
-/// `dynamodb_reservations`), each within 1 second. 503 when any check fails.
-#[utoipa::path(
-    get,
-    path = "/health",
-    tag = "operations",
-    operation_id = "health",
-    responses(ReportAnswers)
-)]
+/// The detailed health report (management port): the inventory and
+/// reservations tables (`dynamodb_inventory`, `dynamodb_reservations`), each
+/// within 1 second; 503 when any check fails.
 async fn health_report(State(state): State<AppState>) -> Report {
     Report::new(SERVICE, VERSION, table_checks(&state).await)
 }

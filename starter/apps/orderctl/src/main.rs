@@ -9,13 +9,15 @@
 //! - `smoke`: the starter's order flow, with assertions, against any URL;
 //! - `load`: a fixed-concurrency load generator for benchmarks;
 //! - `keygen`, `token`: a development signing key and tokens signed with it
-//!   (see auth.rs).
+//!   (see auth.rs);
+//! - `service-token`: the credential order-api presents to order-processor.
 //!
 //! Exit codes: 0 success, 1 a check or command failed, 2 bad usage.
 
 mod auth;
 mod keeper;
 mod load;
+mod service_token;
 mod smoke;
 
 use std::{process::ExitCode, time::Duration};
@@ -79,6 +81,9 @@ enum Command {
     Keygen(auth::KeygenArgs),
     /// Print a bearer token signed with the development key.
     Token(auth::TokenCommandArgs),
+    /// Write (or print) a new credential for calling order-processor
+    /// (PROCESSOR_TOKENS_FILE): 64 random hex digits.
+    ServiceToken(service_token::ServiceTokenArgs),
 }
 
 fn parse_url(text: &str) -> Result<String, String> {
@@ -130,6 +135,7 @@ async fn run(command: Command) -> anyhow::Result<bool> {
         Command::Load(args) => load::run(args).await,
         Command::Keygen(args) => auth::keygen(&args),
         Command::Token(args) => auth::token(&args),
+        Command::ServiceToken(args) => service_token::run(&args),
     }
 }
 

@@ -180,14 +180,16 @@ pub async fn run(url: &str, auth: &TokenArgs) -> anyhow::Result<bool> {
         missing.status(),
     );
 
-    let metrics = http.get(format!("{url}/metrics")).send().await?;
-    let metrics_ok = metrics.status() == StatusCode::OK;
-    let text = metrics.text().await.unwrap_or_default();
-    checks.check(
-        "GET /metrics exposes request durations",
-        metrics_ok && text.contains("http_server_request_duration_seconds_bucket"),
-        "metric missing",
-    );
+    // The metrics and the detailed report are on the management port, never
+    // on the public one.
+    for path in ["/metrics", "/health"] {
+        let hidden = anonymous.get(format!("{url}{path}")).send().await?;
+        checks.check(
+            &format!("GET {path} is not served on the public port (404)"),
+            hidden.status() == StatusCode::NOT_FOUND,
+            hidden.status(),
+        );
+    }
 
     println!("smoke: {} passed, {} failed", checks.passed, checks.failed);
     Ok(checks.failed == 0)

@@ -23,6 +23,7 @@ use std::{
 
 use order_api::auth::{AuthConfig, keys::JwksSource};
 use order_common::{
+    api::service_token::ServiceTokens,
     dev_tokens::{DEV_AUDIENCE, DEV_ISSUER, Grant, SigningKey},
     service::CommonConfig,
     service::Service,
@@ -197,29 +198,62 @@ pub async fn wait_in_flight(
 /// A service running inside the test process.
 pub struct InProcess {
     pub url: String,
+    /// Its management port: `/metrics` and the detailed `/health`.
+    pub management_url: String,
     pub lifecycle: order_common::runtime::lifecycle::Lifecycle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 pub async fn spawn_processor(tables: &TableNames) -> InProcess {
-    let config = order_processor::ProcessorConfig {
+    spawn_processor_from(processor_config(tables)).await
+}
+
+/// The processor's test settings: loopback, free ports, [`service_tokens`].
+pub fn processor_config(tables: &TableNames) -> order_processor::ProcessorConfig {
+    order_processor::ProcessorConfig {
         common: CommonConfig::for_tests(&dynamodb_endpoint()),
         inventory_table: tables.inventory.clone(),
         reservations_table: tables.reservations.clone(),
-    };
+        tokens: service_tokens(),
+    }
+}
+
+pub async fn spawn_processor_from(config: order_processor::ProcessorConfig) -> InProcess {
     let app = order_processor::Application::build(config)
         .await
         .expect("processor builds");
     let url = format!("http://127.0.0.1:{}", app.port());
+    let management_url = format!("http://127.0.0.1:{}", app.management_port());
     let lifecycle = app.lifecycle();
     InProcess {
         url,
+        management_url,
         lifecycle,
         task: tokio::spawn(app.run()),
     }
 }
 
 // ---- identity -----------------------------------------------------------------
+
+/// The service credential of this test process: every processor the
+/// harness starts accepts it, every gateway sends it.
+pub fn service_token() -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(ServiceTokens::generate)
+}
+
+pub fn service_tokens() -> ServiceTokens {
+    ServiceTokens::parse(service_token()).expect("a valid token")
+}
+
+/// A client for calling a processor directly, as order-api does: it sends
+/// [`service_token`].
+pub fn processor_http() -> reqwest::Client {
+    bearer(reqwest::Client::builder(), service_token())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client builds")
+}
 
 /// The subject of [`http`]'s admin token.
 pub const TEST_ADMIN: &str = "system-tests-admin";
@@ -275,6 +309,7 @@ pub fn api_config(tables: &TableNames, processor_url: &str) -> order_api::ApiCon
         // timeout here would turn a decision into a 202.
         processor_timeout: Duration::from_secs(10),
         processor_attempts: 3,
+        processor_tokens: service_tokens(),
         reconciler_interval: Duration::from_millis(200),
         reconciler_grace: Duration::from_millis(500),
         reconciler_max_attempts: 10,
@@ -288,9 +323,11 @@ pub async fn spawn_api(config: order_api::ApiConfig) -> InProcess {
         .await
         .expect("api builds");
     let url = format!("http://127.0.0.1:{}", app.port());
+    let management_url = format!("http://127.0.0.1:{}", app.management_port());
     let lifecycle = app.lifecycle();
     InProcess {
         url,
+        management_url,
         lifecycle,
         task: tokio::spawn(app.run()),
     }
@@ -461,16 +498,20 @@ pub struct Process {
     pub child: Child,
     pub url: String,
     pub port: u16,
+    /// Its management port's base URL: `/metrics` and the detailed `/health`.
+    pub management_url: String,
 }
 
 impl Process {
     /// Starts `name` with `env` on `port` and waits until it is ready.
     pub async fn start(name: &str, port: u16, env: &[(&str, String)]) -> Process {
+        let management_port = free_port();
         let mut command = Command::new(binary(name));
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("PORT", port.to_string())
+            .env("MANAGEMENT_PORT", management_port.to_string())
             .env("HOST", "127.0.0.1")
             .env("DYNAMODB_ENDPOINT", dynamodb_endpoint())
             .env("LOG_FORMAT", "json")
@@ -486,6 +527,7 @@ impl Process {
             child,
             url: format!("http://127.0.0.1:{port}"),
             port,
+            management_url: format!("http://127.0.0.1:{management_port}"),
         };
         process.wait_ready(Duration::from_secs(60)).await;
         process
@@ -557,6 +599,7 @@ pub fn run_to_exit(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")
+        .env("MANAGEMENT_PORT", "0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     for (key, value) in env {
@@ -588,6 +631,7 @@ pub fn api_env(tables: &TableNames, processor_url: &str) -> Vec<(&'static str, S
         ("PROCESSOR_MAX_ATTEMPTS", "2".into()),
         ("RECONCILER_INTERVAL_SECONDS", "1".into()),
         ("RECONCILER_GRACE_SECONDS", "1".into()),
+        ("PROCESSOR_TOKENS", service_token().into()),
     ]
     .into_iter()
     .chain(auth_env())
@@ -614,5 +658,6 @@ pub fn processor_env(tables: &TableNames) -> Vec<(&'static str, String)> {
     vec![
         ("INVENTORY_TABLE", tables.inventory.clone()),
         ("RESERVATIONS_TABLE", tables.reservations.clone()),
+        ("PROCESSOR_TOKENS", service_token().into()),
     ]
 }

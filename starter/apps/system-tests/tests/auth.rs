@@ -135,8 +135,8 @@ async fn requests_without_a_good_token_are_refused_and_change_nothing() {
     ] {
         assert_unauthenticated(&answer, false, "no token");
     }
-    // The operations routes stay open.
-    for path in ["/health/live", "/health/ready", "/metrics", "/openapi.json"] {
+    // The probes and the document stay open.
+    for path in ["/health/live", "/health/ready", "/openapi.json"] {
         let open = anonymous
             .get(format!("{}{path}", stack.api.url))
             .send()
@@ -360,6 +360,7 @@ fn bad_auth_settings_stop_the_gateway_at_start_up() {
     let jwks = system_tests::test_jwks_file().display().to_string();
     let good = [
         ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+        ("PROCESSOR_TOKENS", system_tests::service_token()),
         ("AUTH_ISSUER", "urn:order-system:dev"),
         ("AUTH_AUDIENCE", "order-api"),
         ("AUTH_JWKS_FILE", jwks.as_str()),

@@ -119,7 +119,7 @@ async fn metric_at_least(process: &Process, series: &str, minimum: f64) {
         &format!("{series} >= {minimum}"),
         Duration::from_secs(10),
         || async {
-            match metric(&http, &process.url, series).await {
+            match metric(&http, &process.management_url, series).await {
                 Ok(value) if value >= minimum => Ok(()),
                 Ok(value) => Err(format!("{series} {value}")),
                 Err(err) => Err(err),
@@ -229,7 +229,14 @@ async fn past_the_in_flight_cap_requests_are_shed_and_probes_still_answer() {
         })
         .collect();
     let probe = probe_http();
-    wait_in_flight(&probe, &api.url, "POST", 2, Duration::from_secs(10)).await;
+    wait_in_flight(
+        &probe,
+        &api.management_url,
+        "POST",
+        2,
+        Duration::from_secs(10),
+    )
+    .await;
 
     let shed = post_json(&http, &format!("{}/orders", api.url), &order()).await;
     assert_problem(&shed, 503, "overloaded");
@@ -275,7 +282,7 @@ async fn past_the_connection_cap_a_connection_waits_until_another_closes() {
 #[tokio::test]
 async fn oversize_header_fields_are_refused_with_431() {
     let processor = processor_with(&[("HTTP_MAX_HEADER_BYTES", "4096")]).await;
-    let http = system_tests::http();
+    let http = system_tests::processor_http();
     let url = format!("{}/inventory", processor.url);
     let with_header_of = |bytes: usize| {
         let request = http.get(&url).header("x-big", "a".repeat(bytes));
@@ -317,7 +324,7 @@ async fn a_client_past_its_burst_gets_429_with_ratelimit_headers_and_others_do_n
         ("HTTP_TRUSTED_PROXY_HOPS", "1"),
     ])
     .await;
-    let http = system_tests::http();
+    let http = system_tests::processor_http();
     let url = format!("{}/inventory", processor.url);
     for remaining in (0..3).rev() {
         let served = inventory_from(&http, &url, "203.0.113.1").await;
@@ -347,8 +354,8 @@ async fn a_client_past_its_burst_gets_429_with_ratelimit_headers_and_others_do_n
     // Another client, as the trusted proxy reports it, has its own bucket.
     let other = inventory_from(&http, &url, "203.0.113.2").await;
     assert_eq!(other.status, 200, "{}", other.body);
-    // Probes and scrapes are never limited.
-    for path in ["/health/ready", "/metrics"] {
+    // Probes are never limited.
+    for path in ["/health/live", "/health/ready"] {
         let answer =
             inventory_from(&http, &format!("{}{path}", processor.url), "203.0.113.1").await;
         assert_eq!(answer.status, 200, "{path}");
@@ -452,6 +459,8 @@ async fn a_low_soft_open_file_limit_is_raised_to_fit_the_connection_cap() {
         .env("HOST", "127.0.0.1")
         .env("DYNAMODB_ENDPOINT", system_tests::dynamodb_endpoint())
         .env("HTTP_MAX_CONNECTIONS", "2000")
+        .env("MANAGEMENT_PORT", "0")
+        .env("PROCESSOR_TOKENS", system_tests::service_token())
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("the service starts");

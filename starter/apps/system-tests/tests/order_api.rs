@@ -431,9 +431,14 @@ async fn health_metrics_and_openapi_answer() {
     let ready = get(&stack.http, &format!("{}/health/ready", stack.api.url)).await;
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert_eq!(ready.body["checks"]["dynamodb_orders"]["status"], "ok");
-    let detailed = get(&stack.http, &format!("{}/health", stack.api.url)).await;
+    // The detailed report and the metrics are on the management port only.
+    let detailed = get(&stack.http, &format!("{}/health", stack.api.management_url)).await;
     assert_eq!(detailed.status, 200, "{}", detailed.body);
     assert_eq!(detailed.body["checks"]["order_processor"]["status"], "ok");
+    for path in ["/health", "/metrics"] {
+        let public = get(&stack.http, &format!("{}{path}", stack.api.url)).await;
+        assert_problem(&public, 404, "not-found");
+    }
 
     post_json(
         &stack.http,
@@ -443,7 +448,7 @@ async fn health_metrics_and_openapi_answer() {
     .await;
     let metrics = stack
         .http
-        .get(format!("{}/metrics", stack.api.url))
+        .get(format!("{}/metrics", stack.api.management_url))
         .send()
         .await
         .unwrap()
@@ -492,12 +497,16 @@ async fn health_metrics_and_openapi_answer() {
         "/orders/{order_id}/cancel",
         "/health/live",
         "/health/ready",
-        "/health",
-        "/metrics",
     ] {
         assert!(
             spec.body["paths"][path].is_object(),
             "openapi.json lacks {path}"
+        );
+    }
+    for path in ["/health", "/metrics"] {
+        assert!(
+            spec.body["paths"][path].is_null(),
+            "openapi.json describes {path}, which the public port does not serve"
         );
     }
 }

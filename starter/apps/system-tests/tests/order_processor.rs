@@ -1,7 +1,10 @@
 //! order-processor, route by route: processing, release, inventory.
 
 use serde_json::{Value, json};
-use system_tests::{assert_problem, fresh_tables, get, http, post_json, spawn_processor, stock};
+use system_tests::{
+    api_config, assert_problem, bearer, fresh_tables, get, http, post_json, processor_config,
+    processor_http, spawn_api, spawn_processor, spawn_processor_from, stock,
+};
 
 fn line(order_id: &str, product_id: &str, quantity: i64) -> Value {
     json!({"order_id": order_id, "product_id": product_id, "quantity": quantity, "customer_id": "C1"})
@@ -11,7 +14,7 @@ fn line(order_id: &str, product_id: &str, quantity: i64) -> Value {
 async fn process_order_reserves_once_and_replays_the_decision() {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
-    let http = http();
+    let http = processor_http();
     let url = format!("{}/process-order", processor.url);
 
     let first = post_json(&http, &url, &line("o-1", "PROD001", 3)).await;
@@ -59,7 +62,7 @@ async fn process_order_reserves_once_and_replays_the_decision() {
 async fn price_changes_and_removed_products_are_seen_by_the_next_order() {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
-    let http = http();
+    let http = processor_http();
     let url = format!("{}/process-order", processor.url);
 
     let first = post_json(&http, &url, &line("p-1", "PROD002", 2)).await;
@@ -93,7 +96,7 @@ async fn price_changes_and_removed_products_are_seen_by_the_next_order() {
 async fn release_gives_back_once_and_blocks_late_processing() {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
-    let http = http();
+    let http = processor_http();
     let process = format!("{}/process-order", processor.url);
     let release = format!("{}/release", processor.url);
 
@@ -128,7 +131,7 @@ async fn release_gives_back_once_and_blocks_late_processing() {
 async fn inventory_can_be_read_upserted_and_restocked() {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
-    let http = http();
+    let http = processor_http();
 
     let one = get(&http, &format!("{}/inventory/PROD001", processor.url)).await;
     assert_eq!(one.status, 200);
@@ -231,10 +234,18 @@ async fn inventory_can_be_read_upserted_and_restocked() {
 async fn processor_health_and_metrics() {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
-    let http = http();
-    for path in ["/health/live", "/health/ready", "/health"] {
+    let http = processor_http();
+    for path in ["/health/live", "/health/ready"] {
         let answer = get(&http, &format!("{}{path}", processor.url)).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+    }
+    // The detailed report and the metrics are on the management port only.
+    let report = get(&http, &format!("{}/health", processor.management_url)).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(report.body["checks"]["dynamodb_inventory"]["status"], "ok");
+    for path in ["/health", "/metrics"] {
+        let public = get(&http, &format!("{}{path}", processor.url)).await;
+        assert_problem(&public, 404, "not-found");
     }
     post_json(
         &http,
@@ -242,9 +253,7 @@ async fn processor_health_and_metrics() {
         &line("m-1", "PROD001", 1),
     )
     .await;
-    let metrics = http
-        .get(format!("{}/metrics", processor.url))
-        .send()
+    let metrics = reqwest::get(format!("{}/metrics", processor.management_url))
         .await
         .unwrap()
         .text()
@@ -273,24 +282,163 @@ async fn processor_health_and_metrics() {
     }
 }
 
+/// Nothing but the probes answers without the service credential, and a
+/// refused call changes nothing: no stock taken, released or overwritten.
+#[tokio::test]
+async fn the_processor_refuses_callers_without_its_credential() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let url = |path: &str| format!("{}{path}", processor.url);
+    let trusted = processor_http();
+    let confirmed = post_json(&trusted, &url("/process-order"), &line("o-1", "PROD001", 2)).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let before = stock(&tables, "PROD001").await;
+
+    let anonymous = reqwest::Client::new();
+    let wrong = bearer(reqwest::Client::builder(), &"x".repeat(64))
+        .build()
+        .unwrap();
+    // A customer's JWT is no service credential either.
+    for (caller, client, invalid_token) in [
+        ("no token", &anonymous, false),
+        ("a wrong token", &wrong, true),
+        ("a customer JWT", &http(), true),
+    ] {
+        let calls = [
+            post_json(client, &url("/release"), &json!({"order_id": "o-1"})).await,
+            post_json(client, &url("/process-order"), &line("o-2", "PROD001", 1)).await,
+            system_tests::answer(
+                client
+                    .put(url("/inventory/PROD001"))
+                    .json(&json!({"name": "Free", "price": 0, "stock": 0}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await,
+            get(client, &url("/inventory")).await,
+            get(client, &url("/openapi.json")).await,
+        ];
+        for answer in &calls {
+            assert_problem(answer, 401, "unauthenticated");
+            let challenge = answer.headers["www-authenticate"].to_str().unwrap();
+            assert!(
+                challenge.starts_with(r#"Bearer realm="order-processor""#),
+                "{caller}: {challenge}"
+            );
+            assert_eq!(
+                challenge.contains("invalid_token"),
+                invalid_token,
+                "{caller}: {challenge}"
+            );
+        }
+        for probe in ["/health/live", "/health/ready"] {
+            assert_eq!(
+                get(client, &url(probe)).await.status,
+                200,
+                "{caller}: {probe}"
+            );
+        }
+    }
+    assert_eq!(
+        stock(&tables, "PROD001").await,
+        before,
+        "a refused call changed stock"
+    );
+    let product = get(&trusted, &url("/inventory/PROD001")).await;
+    assert_eq!(
+        product.body["price"], 29,
+        "a refused PUT overwrote the product"
+    );
+}
+
+/// A rotation never fails an order: a processor that accepts the old and the
+/// new token serves a gateway that already sends the new one, and a gateway
+/// whose token the processor does not accept gets no decision (the order
+/// waits, as for a processor that is down) and takes no stock.
+#[tokio::test]
+async fn a_rotated_token_is_accepted_and_an_unknown_one_takes_no_stock() {
+    use order_common::api::service_token::ServiceTokens;
+    let (old, new) = (ServiceTokens::generate(), ServiceTokens::generate());
+    let tables = fresh_tables().await;
+    let mut config = processor_config(&tables);
+    config.tokens = ServiceTokens::parse(&format!("{old},{new}")).unwrap();
+    let processor = spawn_processor_from(config).await;
+
+    let mut rotated = api_config(&tables, &processor.url);
+    rotated.processor_tokens = ServiceTokens::parse(&format!("{new},{old}")).unwrap();
+    let api = spawn_api(rotated).await;
+    let placed = post_json(
+        &http(),
+        &format!("{}/orders", api.url),
+        &json!({"customer_id": "CUST001", "product_id": "PROD001", "quantity": 1}),
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(placed.body["status"], "confirmed");
+    let after_first = stock(&tables, "PROD001").await;
+
+    let mut unknown = api_config(&tables, &processor.url);
+    unknown.processor_tokens = ServiceTokens::parse(&ServiceTokens::generate()).unwrap();
+    unknown.processor_attempts = 1;
+    unknown.reconciler_interval = std::time::Duration::ZERO;
+    let outsider = spawn_api(unknown).await;
+    let waiting = post_json(
+        &http(),
+        &format!("{}/orders", outsider.url),
+        &json!({"customer_id": "CUST001", "product_id": "PROD001", "quantity": 1}),
+    )
+    .await;
+    assert_eq!(waiting.status, 202, "{}", waiting.body);
+    assert_eq!(waiting.body["status"], "pending");
+    assert_eq!(stock(&tables, "PROD001").await, after_first);
+}
+
 #[tokio::test]
 async fn readiness_fails_when_tables_are_missing() {
     let tables = order_common::storage::schema::TableNames::prefixed("missing-");
     let processor = spawn_processor(&tables).await;
-    let ready = get(&http(), &format!("{}/health/ready", processor.url)).await;
+    let ready = get(
+        &processor_http(),
+        &format!("{}/health/ready", processor.url),
+    )
+    .await;
     assert_eq!(ready.status, 503, "{}", ready.body);
     assert_eq!(
         ready.body["checks"]["dynamodb_inventory"]["status"],
         "error"
     );
-    let live = get(&http(), &format!("{}/health/live", processor.url)).await;
+    let live = get(&processor_http(), &format!("{}/health/live", processor.url)).await;
     assert_eq!(live.status, 200, "liveness does not depend on DynamoDB");
     let process = post_json(
-        &http(),
+        &processor_http(),
         &format!("{}/process-order", processor.url),
         &line("o", "PROD001", 1),
     )
     .await;
     assert_problem(&process, 503, "dependency-unavailable");
     assert_eq!(process.headers["retry-after"], "1");
+}
+
+/// There is no unauthenticated mode: without a usable credential the
+/// processor does not start, and the error never quotes a token.
+#[test]
+fn the_processor_will_not_start_without_a_usable_credential() {
+    let endpoint = system_tests::dynamodb_endpoint();
+    let secret = "a-secret-but-far-too-short";
+    for env in [
+        vec![],
+        vec![("PROCESSOR_TOKENS", secret)],
+        vec![("PROCESSOR_TOKENS_FILE", "/nonexistent/processor-tokens")],
+    ] {
+        let mut env = env;
+        env.push(("DYNAMODB_ENDPOINT", endpoint.as_str()));
+        let (code, stderr) = system_tests::run_to_exit("order-processor", &env);
+        assert_eq!(code, Some(2), "{env:?}: {stderr}");
+        assert!(stderr.contains("PROCESSOR_TOKENS"), "{stderr}");
+        assert!(
+            !stderr.contains(secret),
+            "the error quotes the token: {stderr}"
+        );
+    }
 }

@@ -205,7 +205,7 @@ async fn undecidable_orders_do_not_starve_a_newer_one_and_the_backlog_is_counted
         || async {
             let backlog = metric(
                 &probe,
-                &api.url,
+                &api.management_url,
                 r#"order_reconciler_pending_orders{pending_action="process"}"#,
             )
             .await?;
@@ -218,7 +218,12 @@ async fn undecidable_orders_do_not_starve_a_newer_one_and_the_backlog_is_counted
     )
     .await;
     assert_eq!(
-        metric(&probe, &api.url, "order_reconciler_given_up_orders_total").await,
+        metric(
+            &probe,
+            &api.management_url,
+            "order_reconciler_given_up_orders_total"
+        )
+        .await,
         Ok(0.0),
         "rendered before the first give-up, so an alert on its increase sees that one"
     );
@@ -291,13 +296,18 @@ async fn an_order_never_decided_is_rejected_in_the_end_and_its_stock_released() 
     assert_eq!(replay.body["order_id"], order_id.as_str());
     let probe = system_tests::probe_http();
     assert_eq!(
-        metric(&probe, &api.url, "order_reconciler_given_up_orders_total").await,
+        metric(
+            &probe,
+            &api.management_url,
+            "order_reconciler_given_up_orders_total"
+        )
+        .await,
         Ok(1.0)
     );
     assert_eq!(
         metric(
             &probe,
-            &api.url,
+            &api.management_url,
             r#"orders_total{status="rejected",reason="processing_timeout"}"#
         )
         .await,

@@ -151,7 +151,14 @@ async fn killing_the_gateway_mid_burst_loses_nothing() {
     processor.signal("STOP");
     let in_flight_half: Vec<_> = (40..80).map(&order).collect();
     let probe = system_tests::probe_http();
-    system_tests::wait_in_flight(&probe, &api.url, "POST", 40, Duration::from_secs(30)).await;
+    system_tests::wait_in_flight(
+        &probe,
+        &api.management_url,
+        "POST",
+        40,
+        Duration::from_secs(30),
+    )
+    .await;
     system_tests::eventually(
         "all 80 orders recorded",
         Duration::from_secs(30),
@@ -227,7 +234,14 @@ async fn sigterm_drains_and_finishes_in_flight_requests() {
         })
         .collect();
     let probe = system_tests::probe_http();
-    system_tests::wait_in_flight(&probe, &api.url, "POST", 40, Duration::from_secs(30)).await;
+    system_tests::wait_in_flight(
+        &probe,
+        &api.management_url,
+        "POST",
+        40,
+        Duration::from_secs(30),
+    )
+    .await;
 
     // Each readiness probe opens a new connection, as a load balancer's
     // does: a 503 then also proves the listener still takes new ones.
@@ -324,10 +338,17 @@ fn bad_configuration_stops_the_service_with_a_clear_error() {
         ("order-api", "HTTP_RATE_LIMIT_PER_SECOND", "fast"),
         ("order-processor", "HTTP_RATE_LIMIT_BURST", "0"),
         ("order-api", "HTTP_TRUSTED_PROXY_HOPS", "99"),
+        ("order-processor", "MANAGEMENT_PORT", "8000x"),
+        ("order-api", "PROCESSOR_TOKENS", "short"),
     ] {
+        // With a usable credential, so the bad value is what fails.
         let (code, stderr) = system_tests::run_to_exit(
             service,
-            &[("DYNAMODB_ENDPOINT", endpoint.as_str()), (name, value)],
+            &[
+                ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+                ("PROCESSOR_TOKENS", system_tests::service_token()),
+                (name, value),
+            ],
         );
         assert_eq!(code, Some(2), "{service} with {name}={value}: {stderr}");
         assert!(
@@ -342,10 +363,11 @@ fn a_missing_region_against_aws_is_a_clear_start_up_error() {
     for service in ["order-api", "order-processor"] {
         // The gateway's other settings are good, so the region is what fails.
         let auth = system_tests::auth_env();
-        let env: Vec<(&str, &str)> = match service {
+        let mut env: Vec<(&str, &str)> = match service {
             "order-api" => auth.iter().map(|(k, v)| (*k, v.as_str())).collect(),
             _ => vec![],
         };
+        env.push(("PROCESSOR_TOKENS", system_tests::service_token()));
         let (code, stderr) = system_tests::run_to_exit(service, &env);
         assert_eq!(code, Some(2), "{service}: {stderr}");
         assert!(stderr.contains("AWS_REGION"), "{service}: {stderr}");

@@ -5,7 +5,8 @@
 //! - `/health/ready`: the service can serve: not stopping, and its own
 //!   DynamoDB tables answer within a short timeout.
 //! - `/health`: the detailed report (the starter's endpoint), one entry per
-//!   component, 503 when any is down.
+//!   component, 503 when any is down. It is served on the management port
+//!   only: it names internal addresses, and each hit costs DynamoDB calls.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -172,18 +173,6 @@ impl IntoResponses for ReadyAnswers {
                     .build()
                     .into(),
             ),
-        ])
-    }
-}
-
-/// The answers of `/health`, for its `#[utoipa::path]`.
-pub struct ReportAnswers;
-
-impl IntoResponses for ReportAnswers {
-    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
-        BTreeMap::from([
-            ("200".into(), report_answer("Every check passed.")),
-            ("503".into(), report_answer("At least one check failed.")),
         ])
     }
 }

@@ -303,22 +303,8 @@ async fn log_cause(req: Request, next: Next) -> Response {
     response
 }
 
-/// Prometheus metrics
-///
-/// The service's metrics in the Prometheus text format, for scraping.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
-    operation_id = "metrics",
-    responses((
-        status = 200,
-        description = "Prometheus text exposition format, version 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`).",
-        body = String,
-        content_type = "text/plain"
-    ))
-)]
-pub(crate) fn metrics_answer(handle: &PrometheusHandle) -> impl IntoResponse + use<> {
+/// The service's metrics in the Prometheus text exposition format 0.0.4.
+fn metrics_answer(handle: &PrometheusHandle) -> impl IntoResponse + use<> {
     (
         [(
             header::CONTENT_TYPE,
@@ -342,30 +328,43 @@ pub(crate) fn openapi_answer(document: Bytes) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document)
 }
 
-/// Completes a service's router with what every service has: `/metrics`,
-/// `/openapi.json` (the service's own document), problem answers for unknown
-/// routes and methods, the header and body size limits, the rate limit and
-/// admission (requests in flight, deadline) of `limits`, and per-request
-/// observation (route label, metrics, request id, trace context, access
-/// log, and the log of an answer's cause). Call it within the runtime (the
-/// rate limiter prunes its buckets in the background).
-pub fn complete(
-    router: Router,
-    metrics: PrometheusHandle,
-    openapi: &OpenApi,
-    limits: &RequestLimits,
-) -> Router {
-    // Rendered once here; every request gets the same bytes.
+/// The `/openapi.json` route, serving `openapi` (rendered once; every
+/// request gets the same bytes). Each service merges it where its own access
+/// rules put it: open on order-api, behind the service credential on
+/// order-processor.
+pub fn openapi_route<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
     let document = Bytes::from(crate::api::openapi::render(openapi));
-    router
+    Router::new().route(
+        "/openapi.json",
+        get(move || std::future::ready(openapi_answer(document.clone()))),
+    )
+}
+
+/// The management port's router: `/metrics` and the service's own `routes`
+/// (its detailed `/health`), observed and logged like every request. It has
+/// no rate limit or shedding: only the deployment's own scrapers and
+/// operators reach that port.
+pub fn management(routes: Router, metrics: PrometheusHandle) -> Router {
+    routes
         .route(
             "/metrics",
             get(move || std::future::ready(metrics_answer(&metrics))),
         )
-        .route(
-            "/openapi.json",
-            get(move || std::future::ready(openapi_answer(document.clone()))),
-        )
+        .fallback(|| async { Problem::not_found("no such route") })
+        .route_layer(middleware::from_fn(label_route))
+        .layer(middleware::from_fn(log_cause))
+        .layer(middleware::from_fn(observe))
+}
+
+/// Completes a service's router with what every service's public port has:
+/// problem answers for unknown routes and methods, the header and body size
+/// limits, the rate limit and admission (requests in flight, deadline) of
+/// `limits`, and per-request observation (route label, metrics, request id,
+/// trace context, access log, and the log of an answer's cause). Call it
+/// within the runtime (the rate limiter prunes its buckets in the
+/// background).
+pub fn complete(router: Router, limits: &RequestLimits) -> Router {
+    router
         .fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -477,8 +476,6 @@ mod tests {
         );
         let app = complete(
             failing,
-            crate::runtime::metrics::install(),
-            &OpenApi::default(),
             &RequestLimits {
                 timeout: std::time::Duration::from_secs(5),
                 max_in_flight: 8,

@@ -226,7 +226,7 @@ fn about(kind: ProblemKind) -> Cow<'static, str> {
             "The order was rejected: no decision could be had for it within the reconciler's limits, and whatever stock it held was released. It is final; place a new order (with a new `Idempotency-Key`) to try again".into()
         }
         ProblemKind::Unauthenticated => {
-            "No bearer token, or one that cannot be trusted: expired or not yet valid, another issuer or audience, a bad signature, a key the issuer does not publish, or an algorithm other than the issuer's asymmetric ones. Nothing was done".into()
+            "No bearer token, or one the service does not accept. order-api: expired or not yet valid, another issuer or audience, a bad signature, a key the issuer does not publish, or an algorithm other than the issuer's asymmetric ones. order-processor: not one of its service tokens (`PROCESSOR_TOKENS`). Nothing was done".into()
         }
         ProblemKind::Forbidden => {
             "The token is valid but the request names another customer (`customer_id`): a customer places and lists only its own orders, unless its token carries the `orders:admin` scope".into()
@@ -408,7 +408,7 @@ pub fn problem_responses(kinds: &[ProblemKind]) -> BTreeMap<String, RefOr<Respon
                 response = response.header(
                     "WWW-Authenticate",
                     HeaderBuilder::new()
-                        .description(Some("The RFC 6750 challenge: `Bearer realm=\"order-api\"`, with `error=\"invalid_token\"` and an `error_description` when a token was sent and refused."))
+                        .description(Some("The RFC 6750 challenge: `Bearer realm=\"<service>\"`, with `error=\"invalid_token\"` and an `error_description` when a token was sent and refused."))
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                         .build(),
                 );
@@ -460,17 +460,16 @@ macro_rules! problem_answers {
 #[openapi(
     paths(
         crate::api::health::live,
-        crate::api::middleware::metrics_answer,
         crate::api::middleware::openapi_answer,
     ),
     components(schemas(Id, Timestamp, FieldError, Report, Check, Health, Liveness, Stopping)),
-    tags((name = "operations", description = "Health probes, metrics and this document."))
+    tags((name = "operations", description = "Health probes and this document. `/metrics` and the detailed `/health` are on the management port (`MANAGEMENT_PORT`), not described here."))
 )]
 struct Shared;
 
 /// The rules every answer of both services follows, for the document's
 /// description.
-const COMMON_RULES: &str = "Every error answer is an RFC 9457 problem (`application/problem+json`) with `type` (`urn:order-system:problem:<kind>`), `title`, `status` and `detail`, plus extension members that depend on the kind. A path not listed here answers 404 `not-found`; a listed path called with a method it does not list answers 405 `method-not-allowed` with an `Allow` header.\n\nEvery answer carries an `X-Request-Id` header: the caller's, when it sent one of 1 to 128 printable ASCII characters, else a new one. The trace id of a valid W3C `traceparent` header is carried into the logs and into the calls the service makes.\n\nBefore a route runs, a request may be refused: 431 `headers-too-large` (header fields over `HTTP_MAX_HEADER_BYTES`), 429 `rate-limited` (over the client's rate; every answer of a rate-limited route carries `RateLimit-Policy` and `RateLimit` headers as draft-ietf-httpapi-ratelimit-headers-10 defines them), 503 `overloaded` (`HTTP_MAX_IN_FLIGHT` requests already in flight) or 503 `request-timeout` (not done within `HTTP_REQUEST_TIMEOUT_SECONDS`), each with `Retry-After` where a retry can succeed. The operations routes (`/health`, `/health/live`, `/health/ready`, `/metrics`, `/openapi.json`) are never rate limited or shed.";
+const COMMON_RULES: &str = "Every error answer is an RFC 9457 problem (`application/problem+json`) with `type` (`urn:order-system:problem:<kind>`), `title`, `status` and `detail`, plus extension members that depend on the kind. A path not listed here answers 404 `not-found`; a listed path called with a method it does not list answers 405 `method-not-allowed` with an `Allow` header.\n\nEvery answer carries an `X-Request-Id` header: the caller's, when it sent one of 1 to 128 printable ASCII characters, else a new one. The trace id of a valid W3C `traceparent` header is carried into the logs and into the calls the service makes.\n\nBefore a route runs, a request may be refused: 431 `headers-too-large` (header fields over `HTTP_MAX_HEADER_BYTES`), 429 `rate-limited` (over the client's rate; every answer of a rate-limited route carries `RateLimit-Policy` and `RateLimit` headers as draft-ietf-httpapi-ratelimit-headers-10 defines them), 503 `overloaded` (`HTTP_MAX_IN_FLIGHT` requests already in flight) or 503 `request-timeout` (not done within `HTTP_REQUEST_TIMEOUT_SECONDS`), each with `Retry-After` where a retry can succeed. The probes (`/health/live`, `/health/ready`) and `/openapi.json` are never rate limited or shed.";
 
 /// A service's whole document: its own routes (`own`) and what every
 /// service shares, under the service's name and version.

@@ -18,9 +18,6 @@ use serde_json::{Map, Value, json};
 
 use crate::{api::contract::ProblemKind, storage::dynamo::StoreError};
 
-/// The `realm` of every bearer challenge.
-pub const BEARER_REALM: &str = "order-api";
-
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub kind: ProblemKind,
@@ -90,17 +87,21 @@ impl Problem {
     /// No usable bearer token (RFC 6750 section 3). `invalid_token`: a token
     /// was sent and is bad (expired, wrong issuer, bad signature...), which
     /// the challenge says so clients know to get a new one; without it the
-    /// request simply carried none.
-    pub fn unauthenticated(detail: impl Into<String>, invalid_token: bool) -> Self {
+    /// request simply carried none. `realm` names the service that asks.
+    pub fn unauthenticated(
+        realm: &'static str,
+        detail: impl Into<String>,
+        invalid_token: bool,
+    ) -> Self {
         let mut problem = Self::new(ProblemKind::Unauthenticated, detail);
         problem.challenge = Some(if invalid_token {
             // Our own text; without quotes and backslashes it is a valid quoted-string.
             format!(
-                "Bearer realm=\"{BEARER_REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
                 problem.detail.replace(['"', '\\'], "'")
             )
         } else {
-            format!("Bearer realm=\"{BEARER_REALM}\"")
+            format!("Bearer realm=\"{realm}\"")
         });
         problem
     }

@@ -17,8 +17,14 @@ use crate::{
 pub struct CommonConfig {
     /// `HOST`, default `0.0.0.0`.
     pub host: std::net::IpAddr,
-    /// `PORT`, default 8000 (the starter's container port).
+    /// `PORT`, default 8000 (the starter's container port): the API and the
+    /// probes (`/health/live`, `/health/ready`).
     pub port: u16,
+    /// `MANAGEMENT_PORT`, default 9464 (the OpenTelemetry Prometheus
+    /// exporter's): `/metrics` and the detailed `/health`, kept off the
+    /// public path (they name internal addresses, and the report costs
+    /// DynamoDB calls). Same `HOST` as `PORT`.
+    pub management_port: u16,
     /// `LOG_FORMAT`: `json` (default) or `pretty`.
     pub log_format: LogFormat,
     /// `LOG_LEVEL` (a tracing filter such as `info` or `order_api=debug`), default `info`.
@@ -54,10 +60,19 @@ impl CommonConfig {
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|err| ConfigError::new("LOG_LEVEL", &log_level, err))?;
         let port = env.int_in_range("PORT", 8000, 0, 65535)?;
+        let management_port = env.int_in_range("MANAGEMENT_PORT", 9464, 0, 65535)?;
+        if management_port == port && port != 0 {
+            return Err(ConfigError::new(
+                "MANAGEMENT_PORT",
+                &management_port.to_string(),
+                "must differ from PORT",
+            ));
+        }
         let max_header_bytes = count(env, "HTTP_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024)?;
         Ok(Self {
             host: env.parse_or("HOST", std::net::IpAddr::from([0, 0, 0, 0]))?,
             port: u16::try_from(port).expect("range checked"),
+            management_port: u16::try_from(management_port).expect("range checked"),
             log_format: env.parse_or("LOG_FORMAT", LogFormat::Json)?,
             log_level,
             dynamodb: DynamoConfig::from_env(env)?,
@@ -87,6 +102,7 @@ impl CommonConfig {
         Self {
             host: std::net::IpAddr::from([127, 0, 0, 1]),
             port: 0,
+            management_port: 0,
             log_format: LogFormat::Pretty,
             log_level: "warn".to_owned(),
             dynamodb: DynamoConfig::local(dynamodb_endpoint),
@@ -166,6 +182,7 @@ mod tests {
         assert_eq!(config.connections.header_timeout, Duration::from_secs(10));
         assert_eq!(config.connections.idle_timeout, Duration::from_secs(75));
         assert_eq!(config.connections.max_connections, 1024);
+        assert_eq!(config.management_port, 9464);
         assert_eq!(config.requests.timeout, Duration::from_secs(25));
         assert_eq!(config.requests.max_in_flight, 128);
         assert_eq!(config.requests.max_header_bytes, 16384);
@@ -187,6 +204,9 @@ mod tests {
         for (name, value) in [
             ("PORT", "eighty"),
             ("PORT", "70000"),
+            ("MANAGEMENT_PORT", "metrics"),
+            ("MANAGEMENT_PORT", "65536"),
+            ("MANAGEMENT_PORT", "8000"),
             ("LOG_FORMAT", "xml"),
             ("LOG_LEVEL", "info,=["),
             ("HOST", "not-an-ip"),
