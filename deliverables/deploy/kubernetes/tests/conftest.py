@@ -11,10 +11,14 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import helm_python as helm
 import kubernetes_validate.utils
 import pytest
 import yaml
@@ -102,6 +106,10 @@ def _render(values: dict[str, Any], chart: Path, monitoring_api: bool, revision:
         api_versions=[MONITORING_API] if monitoring_api else None,
         revision=revision,
     )
+    return _release(manifests)
+
+
+def _release(manifests: dict[str, str]) -> Release:
     objects: list[dict[str, Any]] = []
     notes = ""
     for path, text in manifests.items():
@@ -181,3 +189,72 @@ def validate_crd_objects(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def default_release() -> Release:
     return render()
+
+
+@dataclass
+class FakeCluster:
+    """A stand-in Kubernetes API server on loopback that serves Secrets: the ones in `objects`
+    (API path -> object), 404 for any other; `requested` lists the paths asked for. Enough for
+    Helm's `lookup` of a Secret."""
+
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requested: list[str] = field(default_factory=list)
+    kubeconfig: str = ""
+
+    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+        self.requested.append(path)
+        if path == "/api/v1":
+            secrets = {"name": "secrets", "singularName": "secret", "namespaced": True, "kind": "Secret", "verbs": ["get", "list"]}
+            return 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": [secrets]}
+        if path in self.objects:
+            return 200, self.objects[path]
+        return 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}
+
+
+@pytest.fixture
+def fake_cluster() -> Iterator[FakeCluster]:
+    cluster = FakeCluster()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            status, body = cluster.answer(self.path.split("?")[0])
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server_url = f"http://127.0.0.1:{server.server_address[1]}"
+    cluster.kubeconfig = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "fake", "cluster": {"server": server_url}}],
+            "users": [{"name": "fake", "user": {"token": "not-a-real-token"}}],
+            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": NAMESPACE}}],
+            "current-context": "fake",
+        }
+    )
+    try:
+        yield cluster
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def render_on_cluster(cluster: FakeCluster, values: dict[str, Any] | None = None, *, revision: int = 2) -> Release:
+    """The release as `helm upgrade` (revision > 1) renders it against `cluster`: `lookup` asks
+    its API server. `values` are merged over DEV_AUTH, as in render()."""
+    values = helm_render.merge(DEV_AUTH, values or {})
+    with helm.Config(kubeconfig_content=cluster.kubeconfig, namespace=NAMESPACE) as config, helm.Chart.load(str(CHART)) as chart:
+        chart.validate_schema(values)
+        manifests = config.render(
+            chart, values, name=helm_render.RELEASE_NAME, namespace=NAMESPACE, revision=revision, is_install=revision == 1, is_upgrade=revision > 1
+        )
+    return _release(manifests)

@@ -27,18 +27,19 @@ def _monitoring_objects(release: Release) -> list[str]:
     )
 
 
-def test_service_monitors_select_the_services(default_release: Release) -> None:
+def test_service_monitors_scrape_the_management_services(default_release: Release) -> None:
     for name in ("order-api", "order-processor"):
         monitor = default_release.get("ServiceMonitor", name)
-        service = default_release.get("Service", name)
+        selector = monitor["spec"]["selector"]["matchLabels"]
         assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-        assert selects(monitor["spec"]["selector"]["matchLabels"], service["metadata"]["labels"])
+        [service] = [s for s in default_release.all("Service") if selects(selector, s["metadata"]["labels"])]
+        assert service["metadata"]["name"] == f"{name}-management", "never the API Service"
         assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["orders"]}
         assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/component"
         assert service["metadata"]["labels"]["app.kubernetes.io/component"] == name, "job label value"
         [endpoint] = monitor["spec"]["endpoints"]
-        assert endpoint == {"port": "http", "path": "/metrics", "interval": "15s", "scrapeTimeout": "10s"}
-        assert endpoint["port"] in [p["name"] for p in service["spec"]["ports"]]
+        assert endpoint == {"port": "management", "path": "/metrics", "interval": "15s", "scrapeTimeout": "10s"}
+        assert [p["name"] for p in service["spec"]["ports"]] == ["management"]
 
 
 def test_monitor_labels_and_relabelings_are_configurable() -> None:

@@ -80,19 +80,46 @@ def test_allowed_flows(default_release: Release) -> None:
     assert _egress_components(release, "dynamodb-local") == {}
 
 
-def test_prometheus_may_scrape_both_services(default_release: Release) -> None:
-    prometheus = default_release.get("NetworkPolicy", "order-processor")["spec"]["ingress"][1]
-    assert prometheus["from"] == [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
-        }
-    ]
+HTTP = [{"port": "http", "protocol": "TCP"}]
+MANAGEMENT = [{"port": "management", "protocol": "TCP"}]
+PROMETHEUS = [
+    {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    }
+]
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_only_prometheus_reaches_the_management_port(name: str) -> None:
+    """/metrics and /health answer without a token: the management port is open to Prometheus
+    alone, and every ingress rule names its port (a rule without ports would open them all)."""
+    values = value_set(name)
+    release = render(values)
+    prefix = values.get("namePrefix", "")
+    metrics = values.get("metrics", {}).get("enabled", True)
+    for component in ("order-api", "order-processor"):
+        rules = release.get("NetworkPolicy", f"{prefix}{component}")["spec"]["ingress"]
+        assert all(rule.get("ports") for rule in rules), component
+        management = [rule for rule in rules if rule["ports"] == MANAGEMENT]
+        assert management == ([{"ports": MANAGEMENT, "from": PROMETHEUS}] if metrics else []), component
+        assert all(rule["ports"] in (HTTP, MANAGEMENT) for rule in rules), component
+    for policy in release.all("NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []):
+            if "management" in [p["port"] for p in rule["ports"]]:
+                assert rule["from"] == PROMETHEUS, policy["metadata"]["name"]
+
+
+def test_prometheus_no_longer_reaches_the_api_ports() -> None:
+    """Metrics left the API port: its rules are the callers' alone."""
+    processor = render().get("NetworkPolicy", "order-processor")["spec"]["ingress"]
+    assert [r for r in processor if r["ports"] == HTTP] == [{"ports": HTTP, "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "microservices", "app.kubernetes.io/instance": "microservices", "app.kubernetes.io/component": "order-api"}}}]}]
     restricted = render(value_set("production-like"))
     api_rules = restricted.get("NetworkPolicy", "blue-order-api")["spec"]["ingress"]
-    assert [r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for r in api_rules] == ["ingress-nginx", "monitoring"]
-    without_metrics = render(value_set("monitoring-off")).get("NetworkPolicy", "order-processor")["spec"]["ingress"]
-    assert len(without_metrics) == 1
+    assert [(r["ports"], r["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]) for r in api_rules] == [
+        (HTTP, "ingress-nginx"),
+        (MANAGEMENT, "monitoring"),
+    ]
 
 
 def test_external_dynamodb_egress() -> None:

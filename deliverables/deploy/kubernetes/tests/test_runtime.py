@@ -10,13 +10,15 @@ tables and stock. In memory (the in-memory value set), DynamoDB Local comes back
 empty and the keeper brings the tables and the products back, never resetting stock that
 survived. For an external DynamoDB, the table-init Job's two steps run twice (idempotent).
 
-Only addresses change: Service names become 127.0.0.1 and free ports, since there is no
-cluster DNS here, and the volume a directory. Every other value is the rendered one. Waits poll
+Only addresses and mounts change: Service names become 127.0.0.1 and free ports, since there
+is no cluster DNS here (the management ports get free ports too: both services share one host);
+the volumes become a directory and files. Every other value is the rendered one. Waits poll
 with a deadline; none sleeps a fixed time.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -124,6 +126,13 @@ class Stack:
         """order-api's JWKS ConfigMap, written where the test reads it (the pod mounts it)."""
         path = self.tmp / "jwks.json"
         path.write_text(self.release.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"])
+        return str(path)
+
+    def processor_tokens_file(self) -> str:
+        """The processor-auth Secret's key `tokens`, written where the test reads it (both pods
+        mount it)."""
+        path = self.tmp / "processor-tokens"
+        path.write_bytes(base64.b64decode(self.release.get("Secret", "processor-auth")["data"]["tokens"]))
         return str(path)
 
     def log(self, name: str) -> str:
@@ -261,7 +270,13 @@ def test_table_keeper_creates_and_seeds_the_tables(tables: Stack) -> None:
 def services(tables: Stack) -> Stack:
     assert _wait_until(lambda: _seeded(tables.url("dynamodb-local")), 30), "no tables"
     for service in ("order-processor", "order-api"):
-        env = tables.env(service, PORT=str(tables.ports[service]), HOST="127.0.0.1")
+        env = tables.env(
+            service,
+            PORT=str(tables.ports[service]),
+            HOST="127.0.0.1",
+            MANAGEMENT_PORT=str(_free_port()),
+            PROCESSOR_TOKENS_FILE=tables.processor_tokens_file(),
+        )
         if service == "order-api":
             env["AUTH_JWKS_FILE"] = tables.jwks_file()
         tables.start(service, [str(_binaries() / service)], env)

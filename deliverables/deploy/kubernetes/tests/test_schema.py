@@ -52,6 +52,13 @@ BAD_VALUES: list[tuple[str, dict[str, Any], str]] = [
     ("keeper interval with a unit", {"tableInit": {"watchSeconds": "10s"}}, "/tableInit/watchSeconds"),
     ("keeper interval over an hour", {"tableInit": {"watchSeconds": 3601}}, "/tableInit/watchSeconds"),
     ("persistence as a string", {"dynamodb": {"persistence": {"enabled": "yes"}}}, "/dynamodb/persistence/enabled"),
+    ("management port is the API's", {"management": {"port": 8000}}, "/management/port"),
+    ("management port zero", {"management": {"port": 0}}, "/management/port"),
+    ("management port out of range", {"management": {"port": 65536}}, "/management/port"),
+    ("management port as a string", {"management": {"port": "9464"}}, "/management/port"),
+    ("misspelt management key", {"management": {"prot": 9464}}, "prot"),
+    ("token Secret of ours not a name", {"processorAuth": {"existingSecret": "Processor_Tokens"}}, "/processorAuth/existingSecret"),
+    ("the token itself in values", {"processorAuth": {"tokens": "abc"}}, "tokens"),
 ]
 
 # Values the schema cannot judge alone: the chart checks them while rendering.

@@ -4,14 +4,16 @@ pod."""
 
 from __future__ import annotations
 
+import base64
 import json
-
+import re
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import CHART, NAMESPACE, VALUE_SET_NAMES, Release, container_env, render, selects, value_set
+from conftest import CHART, NAMESPACE, VALUE_SET_NAMES, FakeCluster, Release, container_env, render, render_on_cluster, selects, value_set
 
 SERVICES = ["order-api", "order-processor"]
 APP_VERSION = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
@@ -37,9 +39,12 @@ def test_default_objects(default_release: Release) -> None:
             "PersistentVolumeClaim/dynamodb-local",
             "Pod/smoke-test",
             "PrometheusRule/prometheus-rules",
+            "Secret/processor-auth",
             "Service/dynamodb-local",
             "Service/order-api",
+            "Service/order-api-management",
             "Service/order-processor",
+            "Service/order-processor-management",
             "ServiceAccount/order-api",
             "ServiceAccount/order-processor",
             "ServiceAccount/table-keeper",
@@ -67,6 +72,37 @@ def test_api_is_a_node_port_and_processor_internal(default_release: Release) -> 
     assert processor["spec"]["type"] == "ClusterIP"
     for service in (api, processor):
         assert service["spec"]["ports"] == [{"name": "http", "port": 8000, "targetPort": "http", "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES + ["load-balancer"])
+def test_the_management_port_has_cluster_ip_services_of_its_own(name: str) -> None:
+    """/metrics and /health answer without a token: never on a NodePort or LoadBalancer."""
+    values = value_set("defaults") if name == "load-balancer" else value_set(name)
+    if name == "load-balancer":
+        values["orderApi"]["service"] = {"type": "LoadBalancer"}
+    release = render(values)
+    prefix = values.get("namePrefix", "")
+    for component in SERVICES:
+        api = release.get("Service", f"{prefix}{component}")
+        assert [p["name"] for p in api["spec"]["ports"]] == ["http"]
+        assert "order-system/port" not in api["metadata"]["labels"]
+        management = release.get("Service", f"{prefix}{component}-management")
+        assert management["spec"]["type"] == "ClusterIP"
+        assert management["spec"]["ports"] == [{"name": "management", "port": 9464, "targetPort": "management", "protocol": "TCP"}]
+        assert management["spec"]["selector"] == api["spec"]["selector"]
+        assert management["metadata"]["labels"]["app.kubernetes.io/component"] == component, "the job label"
+        assert management["metadata"]["labels"]["order-system/port"] == "management"
+    exposed = [s for s in release.all("Service") if s["spec"]["type"] != "ClusterIP"]
+    assert all(p["name"] == "http" for s in exposed for p in s["spec"]["ports"])
+
+
+def test_the_management_port_is_configurable() -> None:
+    release = render({"management": {"port": 9100}})
+    for component in SERVICES:
+        assert release.get("Service", f"{component}-management")["spec"]["ports"][0]["port"] == 9100
+        assert container_env(release, f"Deployment/{component}")["MANAGEMENT_PORT"] == "9100"
+        container = release.get("Deployment", component)["spec"]["template"]["spec"]["containers"][0]
+        assert {"name": "management", "containerPort": 9100, "protocol": "TCP"} in container["ports"]
 
 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)
@@ -99,6 +135,8 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
     processor = container_env(default_release, "Deployment/order-processor")
     assert api == {
         "PORT": "8000",
+        "MANAGEMENT_PORT": "9464",
+        "PROCESSOR_TOKENS_FILE": "/etc/processor-auth/tokens",
         "AWS_REGION": "us-east-1",
         "DYNAMODB_ENDPOINT": "http://dynamodb-local:8000",
         "DYNAMODB_TIMEOUT_MS": "1000",
@@ -133,6 +171,8 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
     }
     assert not any(key.startswith("AUTH_") for key in processor)
     assert processor["INVENTORY_TABLE"] == "inventory"
+    assert processor["MANAGEMENT_PORT"] == "9464"
+    assert processor["PROCESSOR_TOKENS_FILE"] == "/etc/processor-auth/tokens"
     assert processor["RESERVATIONS_TABLE"] == "reservations"
     assert "ORDERS_TABLE" not in processor and "ORDER_PROCESSOR_URL" not in processor
     table_init = container_env(default_release, "Deployment/table-keeper")
@@ -165,7 +205,10 @@ def test_a_config_change_rolls_only_the_affected_pods(default_release: Release) 
 def test_probes_use_the_right_endpoints(default_release: Release) -> None:
     for service in SERVICES:
         container = default_release.get("Deployment", service)["spec"]["template"]["spec"]["containers"][0]
-        assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+        assert container["ports"] == [
+            {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+            {"name": "management", "containerPort": 9464, "protocol": "TCP"},
+        ]
         assert container["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
@@ -349,8 +392,8 @@ def test_external_endpoint_and_pod_identity() -> None:
     assert env["DYNAMODB_ENDPOINT"] == "http://dynamodb.shared.svc:8000" and env["AWS_REGION"] == "eu-west-1"
     assert "AWS_SHARED_CREDENTIALS_FILE" not in env
     pod = release.get("Deployment", "order-api")["spec"]["template"]["spec"]
-    assert [v["name"] for v in pod["volumes"]] == ["auth-jwks"], "no credentials file"
-    assert [m["name"] for m in pod["containers"][0]["volumeMounts"]] == ["auth-jwks"]
+    assert [v["name"] for v in pod["volumes"]] == ["auth-jwks", "processor-auth"], "no credentials file"
+    assert [m["name"] for m in pod["containers"][0]["volumeMounts"]] == ["auth-jwks", "processor-auth"]
     assert release.get("ServiceAccount", "order-api")["metadata"]["annotations"] == role
 
 
@@ -420,6 +463,8 @@ def test_name_prefix_renames_everything_consistently() -> None:
     assert release.get("Deployment", "blue-table-keeper")["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "30"
     assert container_env(release, "Deployment/blue-table-keeper")["DYNAMODB_ENDPOINT"] == "http://blue-dynamodb-local:8000"
     assert release.get("Deployment", "blue-dynamodb-local")["spec"]["template"]["spec"]["volumes"][-1] == {"name": "data", "persistentVolumeClaim": {"claimName": "blue-dynamodb-local"}}
+    for service in SERVICES:
+        _assert_mounts_the_tokens(release, f"blue-{service}", "blue-processor-auth")
 
 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)
@@ -440,6 +485,9 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     assert "To start empty, uninstall, then: kubectl -n orders delete pvc dynamodb-local" in notes
     assert "runs in memory: every restart empties it" in render(value_set("in-memory")).notes
     assert "port-forward service/kube-prometheus-stack-grafana 3000:80" in notes
+    assert "kubectl -n orders port-forward service/order-api-management 9464" in notes
+    assert "bearer token in Secret processor-auth (key `tokens`),\n   made at install and kept across upgrades" in notes
+    assert "in Secret order-system-tokens (key `tokens`),\n   yours" in render({"processorAuth": {"existingSecret": "order-system-tokens"}}).notes
     without_crds = render(monitoring_api=False).notes
     assert "NOT installed: this cluster has no monitoring.coreos.com/v1 API" in without_crds
     external: dict[str, Any] = value_set("external-dynamodb")
@@ -457,7 +505,7 @@ def test_order_api_reads_its_keys_from_a_mounted_configmap_or_a_url() -> None:
     mounts = spec["containers"][0]["volumeMounts"]
     assert {"name": "auth-jwks", "mountPath": "/etc/order-api/auth", "readOnly": True} in mounts
     assert {"name": "auth-jwks", "configMap": {"name": "order-api-jwks"}} in spec["volumes"]
-    assert "volumes" not in dict(release.pod_specs())["Deployment/order-processor"]
+    assert [v["name"] for v in dict(release.pod_specs())["Deployment/order-processor"]["volumes"]] == ["processor-auth"]
     annotations = release.get("Deployment", "order-api")["spec"]["template"]["metadata"]["annotations"]
     assert "checksum/jwks" in annotations, "a new key set rolls the pods"
 
@@ -466,7 +514,7 @@ def test_order_api_reads_its_keys_from_a_mounted_configmap_or_a_url() -> None:
     env = container_env(remote, "Deployment/order-api")
     assert env["AUTH_JWKS_URL"] == url and "AUTH_JWKS_FILE" not in env
     assert not remote.has("ConfigMap", "order-api-jwks")
-    assert "volumes" not in dict(remote.pod_specs())["Deployment/order-api"]
+    assert [v["name"] for v in dict(remote.pod_specs())["Deployment/order-api"]["volumes"]] == ["processor-auth"]
 
 
 def test_the_smoke_test_takes_its_token_from_a_secret_file() -> None:
@@ -475,3 +523,59 @@ def test_the_smoke_test_takes_its_token_from_a_secret_file() -> None:
     assert container["env"] == [{"name": "ORDER_API_TOKEN_FILE", "value": "/var/run/secrets/order-api-test/token"}]
     assert container["volumeMounts"] == [{"name": "token", "mountPath": "/var/run/secrets/order-api-test", "readOnly": True}]
     assert pod["volumes"] == [{"name": "token", "secret": {"secretName": "order-api-test-token", "optional": True}}]
+
+
+def _assert_mounts_the_tokens(release: Release, deployment: str, secret: str) -> None:
+    """The Deployment mounts key `tokens` of `secret`, read-only, exactly where its
+    PROCESSOR_TOKENS_FILE points, and gets no token through its environment."""
+    path = PurePosixPath(container_env(release, f"Deployment/{deployment}")["PROCESSOR_TOKENS_FILE"])
+    spec = release.get("Deployment", deployment)["spec"]["template"]["spec"]
+    [volume] = [v for v in spec["volumes"] if "secret" in v and v["secret"]["secretName"] == secret]
+    assert volume["secret"]["items"] == [{"key": "tokens", "path": path.name}]
+    [container] = spec["containers"]
+    mounts = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mounts == [{"name": volume["name"], "mountPath": str(path.parent), "readOnly": True}]
+    assert "env" not in container and all("secretRef" not in source for source in container["envFrom"])
+
+
+def _token_list(release: Release, secret: str = "processor-auth") -> str:
+    return base64.b64decode(release.get("Secret", secret)["data"]["tokens"]).decode()
+
+
+def test_both_services_read_the_processor_token_from_the_chart_secret(default_release: Release) -> None:
+    secret = default_release.get("Secret", "processor-auth")
+    assert secret["type"] == "Opaque" and list(secret["data"]) == ["tokens"]
+    assert re.fullmatch(r"[A-Za-z0-9]{64}", _token_list(default_release)), "one random token the services accept"
+    for service in SERVICES:
+        _assert_mounts_the_tokens(default_release, service, "processor-auth")
+    # Made when rendered: another install gets another token.
+    assert _token_list(render({"config": {"logLevel": "debug"}})) != _token_list(default_release)
+
+
+def test_an_existing_secret_replaces_the_generated_one() -> None:
+    release = render({"processorAuth": {"existingSecret": "order-system-tokens"}})
+    assert release.all("Secret") == [], "the chart makes no token of its own"
+    for service in SERVICES:
+        _assert_mounts_the_tokens(release, service, "order-system-tokens")
+
+
+def test_an_upgrade_keeps_the_tokens_the_cluster_holds(fake_cluster: FakeCluster) -> None:
+    """lookup: the token made at install, or an operator's rotation (`old,new`) in the live
+    Secret, survives `helm upgrade`; without a live Secret, a new token is made."""
+    path = f"/api/v1/namespaces/{NAMESPACE}/secrets/processor-auth"
+    fresh = render_on_cluster(fake_cluster)
+    assert path in fake_cluster.requested, "the chart looked the live Secret up"
+    assert re.fullmatch(r"[A-Za-z0-9]{64}", _token_list(fresh))
+
+    rotating = "test-only-old-token-0000000000000000,test-only-new-token-1111111111111111"
+    fake_cluster.objects[path] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "processor-auth", "namespace": NAMESPACE},
+        "type": "Opaque",
+        "data": {"tokens": base64.b64encode(rotating.encode()).decode()},
+    }
+    upgraded = render_on_cluster(fake_cluster, revision=3)
+    assert _token_list(upgraded) == rotating
+    for service in SERVICES:
+        _assert_mounts_the_tokens(upgraded, service, "processor-auth")

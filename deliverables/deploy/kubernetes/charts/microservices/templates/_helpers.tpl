@@ -174,6 +174,40 @@ and the file's path. Empty for order-processor and when orderApi.auth.jwksUrl is
 {{- end }}
 
 {{/*
+The processor token list (processorAuth), mounted into both services as PROCESSOR_TOKENS_FILE:
+the user's Secret, or the one the chart creates (services/processor-auth-secret.yaml). The name,
+the file's path, the volume and the mount.
+*/}}
+{{- define "microservices.processorAuthSecret" -}}
+{{- .Values.processorAuth.existingSecret | default (include "microservices.componentName" (dict "root" . "component" "processor-auth")) }}
+{{- end }}
+
+{{- define "microservices.processorTokensPath" -}}/etc/processor-auth/tokens{{- end }}
+
+{{- define "microservices.processorAuthVolume" -}}
+- name: processor-auth
+  secret:
+    secretName: {{ include "microservices.processorAuthSecret" . }}
+    items:
+      - key: tokens
+        path: {{ include "microservices.processorTokensPath" . | base }}
+{{- end }}
+
+{{- define "microservices.processorAuthMount" -}}
+- name: processor-auth
+  mountPath: {{ include "microservices.processorTokensPath" . | dir }}
+  readOnly: true
+{{- end }}
+
+{{/*
+The label that tells a service's `-management` Service (the management port) from its API
+Service: both select the same pods and carry the same component label, which is the job label.
+*/}}
+{{- define "microservices.managementLabel" -}}
+order-system/port: management
+{{- end }}
+
+{{/*
 Checks the schema cannot express. Included by every template that depends on them.
 */}}
 {{- define "microservices.validate" -}}

@@ -49,3 +49,17 @@ A peer list naming one component of this release.
     matchLabels:
       {{- include "microservices.selectorLabels" . | nindent 6 }}
 {{- end }}
+
+{{/*
+Ingress to a service's management port (/metrics and the detailed /health, no token): from
+Prometheus only, and only while the chart sets up its scraping (metrics.enabled).
+*/}}
+{{- define "microservices.managementIngress" -}}
+{{- if .Values.metrics.enabled -}}
+- ports:
+    - port: management
+      protocol: TCP
+  from:
+    {{- toYaml .Values.networkPolicy.prometheusFrom | nindent 4 }}
+{{- end }}
+{{- end }}

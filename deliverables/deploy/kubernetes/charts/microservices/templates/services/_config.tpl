@@ -7,6 +7,8 @@ pod annotation, so a configuration change rolls the pods. Takes (dict "root" $ "
 {{- $root := .root -}}
 {{- $values := .values -}}
 PORT: "8000"
+MANAGEMENT_PORT: {{ $root.Values.management.port | int | quote }}
+PROCESSOR_TOKENS_FILE: {{ include "microservices.processorTokensPath" $root | quote }}
 {{ include "microservices.dynamodbEnv" $root }}
 SHUTDOWN_DRAIN_SECONDS: {{ $values.shutdown.drainSeconds | int | quote }}
 SHUTDOWN_TIMEOUT_SECONDS: {{ $values.shutdown.timeoutSeconds | int | quote }}
