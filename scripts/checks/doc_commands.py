@@ -4,12 +4,11 @@
     doc_commands.py run FILE HEADING...   run every bash block under any of
                                           these headings of FILE, in order, in
                                           one shell, from the repository root
-    doc_commands.py check FILE...         shellcheck every bash block, and
-                                          check every `make TARGET` they name
-                                          exists
+    doc_commands.py check FILE...         shellcheck every bash block
 
 `run` skips `make test` (the docs test runs inside it) and always stops the
 native stack afterwards. Blocks are ```bash fences; ```text shows output.
+That every `make TARGET` named exists is doc_rules.py's check.
 """
 
 import re
@@ -46,29 +45,11 @@ def shell_blocks(path):
     return [b for b in blocks(path) if b[1] in ("bash", "sh", "shell", "console")]
 
 
-def make_targets():
-    """Every target make knows, read from make's own database (so targets
-    built from variables, such as image-order-api, count too)."""
-    database = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), "-pRrq", ":"], capture_output=True, text=True
-    ).stdout
-    names = set()
-    for line in database.splitlines():
-        match = re.match(r"^([a-zA-Z0-9][\w./-]*(?:\s+[a-zA-Z0-9][\w./-]*)*)\s*:(?!=)", line)
-        if match:
-            names.update(match.group(1).split())
-    return names
-
-
 def check(paths):
-    targets, failures = make_targets(), 0
+    failures = 0
     for path in paths:
         for heading, _, code, line in shell_blocks(path):
             where = f"{path}:{line} ({' > '.join(heading)})"
-            for target in re.findall(r"(?:^|[;&|(]\s*|\s)make\s+(?:-\S+\s+)*([a-zA-Z][\w.-]*)", code, re.M):
-                if target not in targets:
-                    print(f"FAIL {where}: `make {target}` is not a target")
-                    failures += 1
             with tempfile.NamedTemporaryFile("w", suffix=".sh") as script:
                 # Blocks are fragments a reader pastes: a variable may come from
                 # an earlier block, and `cd` into the repository cannot fail.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Documentation and CI definitions: Markdown lint on every Markdown file,
 # actionlint and the GitHub workflow JSON schema on .github/workflows, the
-# Renovate configuration against its schema, and the
-# commands of the docs: all shellchecked and their make targets checked, the
-# local ones run for real (doc_commands.py, next to this script).
+# Renovate configuration against its schema, the docs' rules (word budgets,
+# the decisions log's template headings, links and anchors, make targets and
+# paths: doc_rules.py, with its own tests), and the commands of the docs: all
+# shellchecked, the local ones run for real (doc_commands.py).
 set -uo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -30,8 +31,11 @@ done
 check "workflow schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
 check "Renovate configuration schema" "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.renovate .github/renovate.json
 
-mapfile -t all_docs < <(git ls-files 'README.md' 'deliverables/*.md')
-check "doc commands: shellcheck + make targets (${#all_docs[@]} files)" python3 scripts/checks/doc_commands.py check "${all_docs[@]}"
+check "doc rules: word budgets, template headings, links and anchors, make targets and paths" \
+  python3 scripts/checks/doc_rules.py "${markdown[@]}"
+check "doc rules: each rule catches a broken doc (unit tests)" \
+  python3 -m unittest discover -s scripts/checks -p 'test_doc_rules.py'
+check "doc commands: shellcheck (${#markdown[@]} files)" python3 scripts/checks/doc_commands.py check "${markdown[@]}"
 # The local paths are run for real: the native stack's commands, as written.
 check "README quickstart runs as written" python3 scripts/checks/doc_commands.py run README.md "Quickstart (no Docker)"
 check "Instructions: local development runs as written" \
