@@ -73,8 +73,22 @@ tf-apply: ## Apply exactly the plan tf-plan saved
 tf-output: ## Show the ECS deployment's outputs (api_url, cluster, tables, ...)
 	terraform -chdir=$(TERRAFORM_ECS_DIR) output
 
+# ECS injects PROCESSOR_TOKENS only when a task starts: after each change of
+# the token parameter (rotation: old -> old,new -> new,old -> new) both
+# services must roll, and the next change must wait until they are stable.
+.PHONY: ecs-redeploy
+ecs-redeploy: ## Restart both ECS services' tasks (force new deployment) and wait until stable, e.g. after changing the processor token list
+	$(call preflight,aws)
+	@cluster=$$(terraform -chdir=$(TERRAFORM_ECS_DIR) output -raw cluster_name) && \
+	region=$$(terraform -chdir=$(TERRAFORM_ECS_DIR) output -raw aws_region) && \
+	for service in order-processor order-api; do \
+	  aws ecs update-service --region "$$region" --cluster "$$cluster" --service "$$service" --force-new-deployment --query 'service.serviceName' --output text || exit 1; \
+	done && \
+	echo "waiting for both services to be stable (up to 10 minutes)" && \
+	aws ecs wait services-stable --region "$$region" --cluster "$$cluster" --services order-processor order-api
+
 .PHONY: ecs-smoke
-ecs-smoke: ## Run test_docker_compose.sh against the ALB (processor through a Session Manager port forward)
+ecs-smoke: ## Check the ALB hides /metrics and /health and the processor wants its SSM token, then run test_docker_compose.sh (processor through a Session Manager port forward)
 	deliverables/deploy/scripts/ecs-smoke-test.sh
 
 .PHONY: tf-destroy

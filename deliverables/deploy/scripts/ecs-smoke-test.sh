@@ -9,9 +9,17 @@
 # forward to one of its tasks (instance + dynamic host port, found through the
 # ECS API) on 127.0.0.1:$PROCESSOR_LOCAL_PORT, and closes it afterwards.
 #
+# Before the starter's test it checks what only ECS can break: the ALB exposes
+# the API and /health/live|ready but not the management endpoints (/metrics
+# and /health answer 404: they live on MANAGEMENT_PORT, which nothing maps),
+# and order-processor refuses a call without a token and accepts the first
+# token of the SSM parameter ECS injected as PROCESSOR_TOKENS.
+#
 # Needs: the AWS CLI v2 with the Session Manager plugin
 # (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html),
-# curl, terraform (to read the outputs), and credentials for the account.
+# curl, terraform (to read the outputs), and credentials for the account that
+# may also read the token parameter (ssm:GetParameter on the
+# processor_tokens_parameter_name output).
 #
 # Environment:
 #   TERRAFORM_DIR           the ECS root module (default: ../ecs-ec2/terraform)
@@ -48,13 +56,38 @@ output() { terraform -chdir="$terraform_dir" output -raw "$1"; }
 server=${SERVER_ENDPOINT:-$(output api_url)} || die "no api_url output in $terraform_dir: run terraform apply there first"
 cluster=$(output cluster_name)
 region=$(output aws_region)
+token_parameter=$(output processor_tokens_parameter_name)
+
+# status URL [TOKEN]: the HTTP status code of a GET, with the bearer token if
+# given (passed on stdin, never on a command line other users can list).
+status() {
+  local args=(-s -o /dev/null -w '%{http_code}' --max-time 10)
+  if [[ -n ${2:-} ]]; then
+    printf 'Authorization: Bearer %s\n' "$2" | curl "${args[@]}" -H @- "$1"
+  else
+    curl "${args[@]}" "$1"
+  fi
+}
+
+# expect_status WANT URL [TOKEN]
+expect_status() {
+  local got
+  got=$(status "$2" "${3:-}")
+  [[ $got == "$1" ]] || die "GET $2 answered $got, expected $1"
+  echo "ok   GET $2 is $1${3:+ (with a token)}"
+}
 
 echo "waiting up to ${wait_seconds}s for $server/health/ready"
 deadline=$((SECONDS + wait_seconds))
-until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$server/health/ready") == 200 ]]; do
+until [[ $(status "$server/health/ready") == 200 ]]; do
   ((SECONDS < deadline)) || die "$server/health/ready did not answer 200 in ${wait_seconds}s (check the service events: aws ecs describe-services --cluster $cluster --services order-api)"
   sleep 5
 done
+
+expect_status 200 "$server/health/live"
+# The management endpoints must not be public: the ALB reaches only PORT.
+expect_status 404 "$server/metrics"
+expect_status 404 "$server/health"
 
 # A running order-processor task: the instance it is on and its host port.
 task=$(aws ecs list-tasks --region "$region" --cluster "$cluster" --service-name order-processor \
@@ -79,5 +112,12 @@ until curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$local_port/health/liv
   sleep 1
 done
 
-SERVER_ENDPOINT=$server PROCESSOR_ENDPOINT=http://127.0.0.1:$local_port \
+processor=http://127.0.0.1:$local_port
+tokens=$(aws ssm get-parameter --region "$region" --name "$token_parameter" --with-decryption \
+  --query Parameter.Value --output text) || die "cannot read $token_parameter (ssm:GetParameter, and kms:Decrypt through SSM)"
+processor_token=${tokens%%,*}
+expect_status 401 "$processor/inventory/PROD001"
+expect_status 200 "$processor/inventory/PROD001" "$processor_token"
+
+SERVER_ENDPOINT=$server PROCESSOR_ENDPOINT=$processor \
   "$repo_root/starter/apps/scripts/test_docker_compose.sh"

@@ -1,7 +1,8 @@
 # Order system on ECS with EC2 capacity, inside the AWS free tier by default.
 #
 #   internet -> ALB :80 -> order-api (bridge, dynamic host port)
-#                          order-api -> order-processor via Cloud Map SRV
+#                          order-api -> order-processor via Cloud Map SRV,
+#                          with a bearer token both read from SSM Parameter Store
 #                          both -> DynamoDB through the VPC gateway endpoint
 #
 # One small module per concern; this file only wires them together.
@@ -15,8 +16,9 @@ locals {
   # (starter/apps/*/src/store.rs and the readiness check's DescribeTable).
   services = {
     order-api = {
-      image          = var.images.order_api
-      log_group_name = "/ecs/${var.name}/order-api"
+      image                 = var.images.order_api
+      log_group_name        = "/ecs/${var.name}/order-api"
+      secret_parameter_arns = [module.processor_tokens.parameter_arn]
       dynamodb_access = [{
         table_arn       = module.dynamodb.orders_table_arn
         actions         = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
@@ -24,8 +26,9 @@ locals {
       }]
     }
     order-processor = {
-      image          = var.images.order_processor
-      log_group_name = "/ecs/${var.name}/order-processor"
+      image                 = var.images.order_processor
+      log_group_name        = "/ecs/${var.name}/order-processor"
+      secret_parameter_arns = [module.processor_tokens.parameter_arn]
       dynamodb_access = [
         {
           table_arn = module.dynamodb.inventory_table_arn
@@ -40,10 +43,15 @@ locals {
   }
 
   common_environment = {
-    AWS_REGION                   = data.aws_region.current.name
-    LOG_FORMAT                   = "json"
-    LOG_LEVEL                    = var.log_level
-    PORT                         = "8000"
+    AWS_REGION = data.aws_region.current.name
+    LOG_FORMAT = "json"
+    LOG_LEVEL  = var.log_level
+    PORT       = "8000"
+    # /metrics and the detailed /health answer only here. The port is in no
+    # portMappings entry, so it gets no host port: neither the ALB nor any
+    # security group can reach it (nothing scrapes on ECS; the alarms use
+    # ALB and ECS metrics).
+    MANAGEMENT_PORT              = "9464"
     HTTP_HEADER_TIMEOUT_SECONDS  = tostring(var.http_limits.header_timeout_seconds)
     HTTP_IDLE_TIMEOUT_SECONDS    = tostring(var.http_limits.idle_timeout_seconds)
     HTTP_REQUEST_TIMEOUT_SECONDS = tostring(var.http_limits.request_timeout_seconds)
@@ -53,6 +61,9 @@ locals {
     HTTP_RATE_LIMIT_PER_SECOND   = tostring(var.http_limits.rate_limit_per_second)
     HTTP_RATE_LIMIT_BURST        = tostring(var.http_limits.rate_limit_burst)
   }
+
+  # order-processor accepts any listed token; order-api sends the first.
+  processor_token_secrets = { PROCESSOR_TOKENS = module.processor_tokens.parameter_arn }
 
   # Each target tracking policy keeps two alarms (high, low) of its own.
   alarm_metric_count = module.alarms.alarm_metric_count + 2 * length(local.services)
@@ -93,6 +104,15 @@ module "dynamodb" {
   point_in_time_recovery = var.dynamodb_point_in_time_recovery
   deletion_protection    = var.dynamodb_deletion_protection
   seed_products          = var.seed_products
+}
+
+module "processor_tokens" {
+  source = "./modules/service-token"
+
+  name          = "/${var.name}/processor-tokens"
+  description   = "Bearer tokens order-processor accepts, comma-separated; order-api sends the first (PROCESSOR_TOKENS)."
+  value_version = var.processor_tokens_version
+  generate      = var.generate_processor_token
 }
 
 module "iam" {
@@ -152,6 +172,7 @@ module "order_processor" {
   autoscaling            = { min = var.service_task_count.min, max = var.service_task_count.max, cpu_target_percent = 70 }
   health_check_command   = ["CMD", "/order-processor", "healthcheck"]
   service_registry_arn   = module.service_discovery.service_arns["order-processor"]
+  secrets                = local.processor_token_secrets
 
   environment = merge(local.common_environment, {
     INVENTORY_TABLE    = module.dynamodb.inventory_table_name
@@ -177,6 +198,7 @@ module "order_api" {
   autoscaling            = { min = var.service_task_count.min, max = var.service_task_count.max, cpu_target_percent = 70 }
   health_check_command   = ["CMD", "/order-api", "healthcheck"]
   target_group_arn       = module.alb.target_group_arn
+  secrets                = local.processor_token_secrets
 
   environment = merge(local.common_environment, {
     ORDERS_TABLE                   = module.dynamodb.orders_table_name

@@ -64,3 +64,8 @@ output "aws_region" {
   description = "Region of the deployment."
   value       = data.aws_region.current.name
 }
+
+output "processor_tokens_parameter_name" {
+  description = "SSM SecureString holding the processor token list (PROCESSOR_TOKENS of both services). Rotate: aws ssm put-parameter --name <this> --type SecureString --overwrite --value 'old,new', then make ecs-redeploy; the same with 'new,old', then 'new'."
+  value       = module.processor_tokens.parameter_name
+}

@@ -281,3 +281,20 @@ variable "customer_rate_limit" {
     error_message = "customer_rate_limit needs whole numbers: per_second 0-1000000 (0: off), burst 1-1000000 (the ranges order-api accepts)."
   }
 }
+
+variable "processor_tokens_version" {
+  description = "Version of the processor token list (SSM parameter /<name>/processor-tokens, output processor_tokens_parameter_name). Terraform writes one fresh random token when it creates the parameter and whenever this number changes, and never keeps the value in its state. Raising it replaces the whole list at once: calls fail until both services have rolled (make ecs-redeploy), so use it to revoke a leaked token; rotate without failed calls with aws ssm put-parameter (old -> old,new -> new,old -> new, both services rolled after each step)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.processor_tokens_version >= 1 && floor(var.processor_tokens_version) == var.processor_tokens_version
+    error_message = "processor_tokens_version must be a whole number of at least 1; raise it by one to have Terraform write a new token."
+  }
+}
+
+variable "generate_processor_token" {
+  description = "true (default): Terraform generates the processor token with Secrets Manager's GetRandomPassword (free of charge beyond the API call; you need secretsmanager:GetRandomPassword). false: it writes a placeholder the services refuse, and you put the token list in yourself (aws ssm put-parameter, e.g. with orderctl service-token) before the services can start."
+  type        = bool
+  default     = true
+}

@@ -25,6 +25,11 @@ run "http_forwards_to_ready_targets" {
   }
 
   assert {
+    condition     = aws_lb_target_group.api.port == 8000 && aws_lb_target_group.api.health_check[0].port == "traffic-port"
+    error_message = "The target group carries the API port alone: the management port (9464) is neither a target nor the health check's port."
+  }
+
+  assert {
     condition     = aws_lb_target_group.api.target_type == "instance" && aws_lb_target_group.api.deregistration_delay == "15"
     error_message = "Bridge-mode targets are instances; deregistration is short so deploys and destroy do not wait 300 s."
   }
@@ -79,4 +84,18 @@ run "one_subnet_is_refused" {
   }
 
   expect_failures = [var.subnet_ids]
+}
+
+run "health_check_on_the_management_endpoints_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/alb"
+  }
+
+  variables {
+    health_check_path = "/health"
+  }
+
+  expect_failures = [var.health_check_path]
 }

@@ -18,6 +18,7 @@ variables {
   health_check_command   = ["CMD", "/order-api", "healthcheck"]
   target_group_arn       = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api-0123/0123456789abcdef"
   environment            = { AWS_REGION = "eu-west-1", ORDERS_TABLE = "order-system-orders" }
+  secrets                = { PROCESSOR_TOKENS = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens" }
 }
 
 run "task_definition_is_hardened" {
@@ -60,6 +61,11 @@ run "task_definition_is_hardened" {
   assert {
     condition     = output.container_definition.environment == [{ name = "AWS_REGION", value = "eu-west-1" }, { name = "ORDERS_TABLE", value = "order-system-orders" }]
     error_message = "The environment map must reach the container, sorted by name."
+  }
+
+  assert {
+    condition     = output.container_definition.secrets == [{ name = "PROCESSOR_TOKENS", valueFrom = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens" }] && !strcontains(aws_ecs_task_definition.this.container_definitions, "\"PROCESSOR_TOKENS\",\"value\"")
+    error_message = "Secrets reach the container as secrets (name + valueFrom), never as a plain environment value."
   }
 
   assert {
@@ -119,6 +125,51 @@ run "service_discovery_without_load_balancer" {
     condition     = length(aws_ecs_service.this.load_balancer) == 0 && aws_ecs_service.this.health_check_grace_period_seconds == null
     error_message = "No load balancer, so no health check grace period."
   }
+}
+
+run "no_secrets_no_secrets_field" {
+  command = apply
+
+  module {
+    source = "./modules/ecs-service"
+  }
+
+  variables {
+    secrets = {}
+  }
+
+  assert {
+    condition     = output.container_definition.secrets == null
+    error_message = "Without secrets the container definition's secrets are null, which the provider leaves out (an empty list would differ from what ECS returns)."
+  }
+}
+
+run "secret_given_twice_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/ecs-service"
+  }
+
+  variables {
+    secrets = { ORDERS_TABLE = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/orders-table" }
+  }
+
+  expect_failures = [var.secrets]
+}
+
+run "secret_by_name_instead_of_arn_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/ecs-service"
+  }
+
+  variables {
+    secrets = { PROCESSOR_TOKENS = "/order-system/processor-tokens" }
+  }
+
+  expect_failures = [var.secrets]
 }
 
 run "latest_tag_is_refused" {

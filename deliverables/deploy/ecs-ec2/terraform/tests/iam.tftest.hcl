@@ -12,8 +12,9 @@ variables {
   cluster_name = "order-system"
   services = {
     order-api = {
-      image          = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
-      log_group_name = "/ecs/order-system/order-api"
+      image                 = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
+      log_group_name        = "/ecs/order-system/order-api"
+      secret_parameter_arns = ["arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens"]
       dynamodb_access = [{
         table_arn       = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders"
         actions         = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
@@ -97,6 +98,21 @@ run "roles_are_least_privilege" {
   }
 
   assert {
+    condition = jsondecode(aws_iam_role_policy.execution_secrets["order-api"].policy).Statement == [{
+      Sid      = "ReadOwnSecretParameters"
+      Effect   = "Allow"
+      Action   = ["ssm:GetParameters"]
+      Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens"]
+    }]
+    error_message = "order-api's execution role reads exactly its secret's parameter (ssm:GetParameters on that ARN), with no kms:Decrypt (the AWS managed key needs none)."
+  }
+
+  assert {
+    condition     = keys(aws_iam_role_policy.execution_secrets) == ["order-api"] && !strcontains(aws_iam_role_policy.execution["order-api"].policy, "ssm:")
+    error_message = "A service without secrets gets no SSM policy, and the pull/logs policy holds no SSM right."
+  }
+
+  assert {
     condition     = !strcontains(aws_iam_role_policy.instance_ecs_agent.policy, "ecr:") && !strcontains(aws_iam_role_policy.instance_ecs_agent.policy, "logs:") && !strcontains(aws_iam_role_policy.instance_ecs_agent.policy, "\"ecs:*\"")
     error_message = "The instance role needs no ECR or log rights (execution roles have them) and no ecs:*."
   }
@@ -150,6 +166,27 @@ run "wildcard_actions_are_refused" {
         image           = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:abc"
         log_group_name  = "/ecs/order-system/order-api"
         dynamodb_access = [{ table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t", actions = ["dynamodb:*"] }]
+      }
+    }
+  }
+
+  expect_failures = [var.services]
+}
+
+run "wildcard_secret_parameters_are_refused" {
+  command = plan
+
+  module {
+    source = "./modules/iam"
+  }
+
+  variables {
+    services = {
+      order-api = {
+        image                 = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:abc"
+        log_group_name        = "/ecs/order-system/order-api"
+        secret_parameter_arns = ["arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/*"]
+        dynamodb_access       = []
       }
     }
   }

@@ -1,8 +1,43 @@
-# The whole deployment wired together: what each service is told, what it may
-# do, and the free-tier totals.
+# The whole deployment wired together: what each service is told (environment
+# and secrets), what it may do, and the free-tier totals.
 
-mock_provider "aws" {
-  source = "./tests/mocks"
+# A real provider that never leaves this machine, planning only: the token's
+# generator is an ephemeral resource, and terraform test's mocked provider
+# refuses any configuration that holds one (Terraform 1.11). The data sources
+# that would call AWS are overridden, and so is every value computed by AWS
+# that an assertion reads.
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  # Should an override go missing, a call fails on loopback instead of
+  # looking for AWS.
+  endpoints {
+    ec2            = "http://127.0.0.1:9"
+    secretsmanager = "http://127.0.0.1:9"
+    ssm            = "http://127.0.0.1:9"
+    sts            = "http://127.0.0.1:9"
+  }
+}
+
+override_data {
+  target = module.iam.data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+override_data {
+  target = module.network.data.aws_availability_zones.available
+  values = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+}
+
+override_data {
+  target = module.ecs_cluster.data.aws_ssm_parameter.ecs_ami
+  values = { value = "ami-0123456789abcdef0", insecure_value = "ami-0123456789abcdef0" }
 }
 
 variables {
@@ -10,6 +45,8 @@ variables {
   auth_issuer   = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
   auth_audience = "1example23456789"
   auth_jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+  # The mocked provider cannot open the token's ephemeral generator.
+  generate_processor_token = false
   images = {
     order_api       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-api:3f2c1e9a7b4d"
     order_processor = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d"
@@ -17,21 +54,40 @@ variables {
 }
 
 run "default_deployment" {
-  command = apply
+  command = plan
 
   override_resource {
-    target = module.dynamodb.aws_dynamodb_table.orders
-    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders" }
+    target          = module.processor_tokens.aws_ssm_parameter.this
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens" }
   }
 
   override_resource {
-    target = module.dynamodb.aws_dynamodb_table.inventory
-    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-inventory" }
+    target          = module.alb.aws_lb.this
+    override_during = plan
+    values = {
+      arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/order-system/0123456789abcdef"
+      arn_suffix = "app/order-system/0123456789abcdef"
+      dns_name   = "order-system-1234567890.eu-west-1.elb.amazonaws.com"
+    }
   }
 
   override_resource {
-    target = module.dynamodb.aws_dynamodb_table.reservations
-    values = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations" }
+    target          = module.dynamodb.aws_dynamodb_table.orders
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders" }
+  }
+
+  override_resource {
+    target          = module.dynamodb.aws_dynamodb_table.inventory
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-inventory" }
+  }
+
+  override_resource {
+    target          = module.dynamodb.aws_dynamodb_table.reservations
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations" }
   }
 
   assert {
@@ -41,6 +97,7 @@ run "default_deployment" {
       LOG_LEVEL                      = "info"
       ORDERS_TABLE                   = "order-system-orders"
       PORT                           = "8000"
+      MANAGEMENT_PORT                = "9464"
       SRV_ENDPOINT                   = "order-processor.order-system.internal"
       RECONCILER_INTERVAL_SECONDS    = "5"
       RECONCILER_GRACE_SECONDS       = "10"
@@ -72,6 +129,7 @@ run "default_deployment" {
       LOG_FORMAT                   = "json"
       LOG_LEVEL                    = "info"
       PORT                         = "8000"
+      MANAGEMENT_PORT              = "9464"
       RESERVATIONS_TABLE           = "order-system-reservations"
       HTTP_HEADER_TIMEOUT_SECONDS  = "10"
       HTTP_IDLE_TIMEOUT_SECONDS    = "75"
@@ -88,6 +146,39 @@ run "default_deployment" {
   assert {
     condition     = module.order_processor.container_definition.healthCheck.command == ["CMD", "/order-processor", "healthcheck"]
     error_message = "Each service's health check runs its own binary."
+  }
+
+  assert {
+    condition = alltrue([
+      for container in [module.order_api.container_definition, module.order_processor.container_definition] :
+      container.secrets == [{ name = "PROCESSOR_TOKENS", valueFrom = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens" }]
+    ])
+    error_message = "Both services get PROCESSOR_TOKENS from the SSM parameter (container secrets), not from the plain environment."
+  }
+
+  assert {
+    condition = module.iam.execution_role_secret_statements == {
+      for service in ["order-api", "order-processor"] : service => [{
+        Sid      = "ReadOwnSecretParameters"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameters"]
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens"]
+      }]
+    }
+    error_message = "Each execution role may read that one parameter (ssm:GetParameters on its ARN) and nothing else in SSM; no kms statement (the AWS managed key)."
+  }
+
+  assert {
+    condition = alltrue([
+      for container in [module.order_api.container_definition, module.order_processor.container_definition] :
+      [for mapping in container.portMappings : mapping.containerPort] == [8000]
+    ])
+    error_message = "Only the API port gets a host port: the management port (9464) stays inside the task, out of reach of the ALB and the security groups."
+  }
+
+  assert {
+    condition     = output.processor_tokens_parameter_name == "/order-system/processor-tokens" && module.processor_tokens.value_version == 1
+    error_message = "The token list's parameter is /<name>/processor-tokens (the rotation commands need the output), written at version 1."
   }
 
   assert {
@@ -147,8 +238,21 @@ run "default_deployment" {
   }
 }
 
+run "raising_the_token_version_rewrites_the_token" {
+  command = plan
+
+  variables {
+    processor_tokens_version = 2
+  }
+
+  assert {
+    condition     = module.processor_tokens.value_version == 2
+    error_message = "processor_tokens_version reaches the parameter's value_wo_version."
+  }
+}
+
 run "nat_switch" {
-  command = apply
+  command = plan
 
   variables {
     enable_nat_gateway = true
@@ -214,4 +318,14 @@ run "customer_rate_limit_out_of_range_is_refused" {
   }
 
   expect_failures = [var.customer_rate_limit]
+}
+
+run "token_version_must_be_a_whole_number_of_at_least_one" {
+  command = plan
+
+  variables {
+    processor_tokens_version = 0
+  }
+
+  expect_failures = [var.processor_tokens_version]
 }

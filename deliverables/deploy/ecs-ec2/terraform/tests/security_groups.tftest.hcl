@@ -70,6 +70,28 @@ run "only_the_alb_is_open_to_the_internet" {
   }
 }
 
+run "management_port_is_open_nowhere" {
+  command = apply
+
+  module {
+    source = "./modules/security-groups"
+  }
+
+  variables {
+    https_enabled = true
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in concat(
+        [aws_vpc_security_group_ingress_rule.alb_http, aws_vpc_security_group_ingress_rule.instances_from_alb, aws_vpc_security_group_ingress_rule.instances_from_instances],
+        aws_vpc_security_group_ingress_rule.alb_https,
+      ) : !(rule.from_port <= 9464 && 9464 <= rule.to_port)
+    ])
+    error_message = "No ingress rule may cover the management port 9464 (/metrics, /health): nothing scrapes on ECS."
+  }
+}
+
 run "certificate_opens_https" {
   command = apply
 

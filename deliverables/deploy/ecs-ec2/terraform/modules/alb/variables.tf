@@ -29,9 +29,14 @@ variable "security_group_ids" {
 }
 
 variable "health_check_path" {
-  description = "Readiness endpoint the target group probes; a target receives traffic only while it answers 200."
+  description = "Endpoint the target group probes on the API port; a target receives traffic only while it answers 200. /health/ready (default) or /health/live: the detailed /health and /metrics answer only on the management port, which the ALB never reaches."
   type        = string
   default     = "/health/ready"
+
+  validation {
+    condition     = contains(["/health/ready", "/health/live"], var.health_check_path)
+    error_message = "health_check_path must be /health/ready or /health/live: /health and /metrics are on the management port, which no target group reaches (they answer 404 on the API port)."
+  }
 }
 
 variable "deregistration_delay_seconds" {

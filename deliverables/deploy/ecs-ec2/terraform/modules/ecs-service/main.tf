@@ -33,6 +33,9 @@ resource "aws_ecs_task_definition" "this" {
     }]
 
     environment = [for name in sort(keys(var.environment)) : { name = name, value = var.environment[name] }]
+    # ECS resolves these when it starts the task, with the execution role: the
+    # values reach the container's environment but never the task definition.
+    secrets = length(var.secrets) == 0 ? null : [for name in sort(keys(var.secrets)) : { name = name, valueFrom = var.secrets[name] }]
 
     user                   = var.user
     readonlyRootFilesystem = true

@@ -35,6 +35,22 @@ variable "environment" {
   default     = {}
 }
 
+variable "secrets" {
+  description = "Environment variables ECS fills from SSM Parameter Store when it starts a task: variable name => full parameter ARN (the container secret's valueFrom). The execution role must be allowed ssm:GetParameters on each."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name, arn in var.secrets : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name)) && can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/\\S+$", arn))])
+    error_message = "secrets maps environment variable names (letters, digits, _) to full SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>)."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.secrets), keys(var.environment))) == 0
+    error_message = "A variable is either in environment or in secrets, not both (ECS would refuse the task definition)."
+  }
+}
+
 variable "command" {
   description = "Arguments replacing the image's CMD; null keeps it."
   type        = list(string)

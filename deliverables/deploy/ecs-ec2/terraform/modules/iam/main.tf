@@ -1,6 +1,7 @@
 # Five roles, each with only what its holder does:
 #   <name>-instance            the ECS agent on the EC2 hosts: join this cluster, Session Manager
-#   <name>-<service>-execution ECS pulling the service's image and shipping its logs
+#   <name>-<service>-execution ECS pulling the service's image, shipping its logs
+#                              and reading its container secrets (SSM parameters)
 #   <name>-<service>-task      the service itself: its own DynamoDB tables and actions
 # The starter gave both services one task role. Policies are built with
 # jsonencode, not aws_iam_policy_document, so `terraform test` with a mocked
@@ -185,6 +186,26 @@ resource "aws_iam_role_policy" "execution" {
         Resource = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${each.value.log_group_name}:log-stream:*"
       }],
     )
+  })
+}
+
+# The container secrets: ECS reads the parameters with the execution role when
+# it starts a task. ssm:GetParameters alone, on exactly these ARNs: SecureString
+# parameters under the AWS managed key (alias/aws/ssm) need no kms:Decrypt
+# grant, which only a customer managed key would.
+resource "aws_iam_role_policy" "execution_secrets" {
+  for_each = { for service, config in var.services : service => config if length(config.secret_parameter_arns) > 0 }
+
+  name = "read-secrets"
+  role = aws_iam_role.execution[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ReadOwnSecretParameters"
+      Effect   = "Allow"
+      Action   = ["ssm:GetParameters"]
+      Resource = sort(each.value.secret_parameter_arns)
+    }]
   })
 }
 

@@ -27,3 +27,8 @@ output "task_role_dynamodb_statements" {
   description = "Per service, the DynamoDB statements of its task role (decoded), for review and tests."
   value       = { for service, policy in aws_iam_role_policy.task_dynamodb : service => jsondecode(policy.policy).Statement }
 }
+
+output "execution_role_secret_statements" {
+  description = "Per service with container secrets, the SSM statements of its execution role (decoded), for review and tests."
+  value       = { for service, policy in aws_iam_role_policy.execution_secrets : service => jsondecode(policy.policy).Statement }
+}

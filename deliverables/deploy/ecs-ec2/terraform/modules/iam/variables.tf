@@ -10,13 +10,16 @@ variable "cluster_name" {
 
 variable "services" {
   description = <<-EOT
-    Per service (key = service name): its log group, its image, and the DynamoDB access its task
-    role gets. Each service gets its own execution role (pull its own image, write its own log
-    group) and its own task role (exactly the listed actions on exactly the listed tables).
+    Per service (key = service name): its log group, its image, the SSM parameters its container
+    secrets come from, and the DynamoDB access its task role gets. Each service gets its own
+    execution role (pull its own image, write its own log group, read exactly the listed
+    parameters) and its own task role (exactly the listed actions on exactly the listed tables).
   EOT
   type = map(object({
     log_group_name = string
     image          = string
+    # ARNs of the SSM parameters ECS injects as the container's secrets.
+    secret_parameter_arns = optional(list(string), [])
     dynamodb_access = list(object({
       table_arn = string
       actions   = list(string)
@@ -35,5 +38,13 @@ variable "services" {
     ]))
     error_message = "DynamoDB actions must be named one by one (dynamodb:GetItem, ...): no wildcards."
   }
-}
 
+  validation {
+    condition = alltrue(flatten([
+      for service in values(var.services) : [
+        for arn in service.secret_parameter_arns : can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[^*?]+$", arn))
+      ]
+    ]))
+    error_message = "secret_parameter_arns must be full SSM parameter ARNs (arn:aws:ssm:<region>:<account>:parameter/<name>) without wildcards."
+  }
+}

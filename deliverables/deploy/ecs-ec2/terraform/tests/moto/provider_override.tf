@@ -22,6 +22,7 @@ provider "aws" {
     iam                    = var.moto_endpoint
     logs                   = var.moto_endpoint
     s3                     = var.moto_endpoint
+    secretsmanager         = var.moto_endpoint
     servicediscovery       = var.moto_endpoint
     sns                    = var.moto_endpoint
     ssm                    = var.moto_endpoint

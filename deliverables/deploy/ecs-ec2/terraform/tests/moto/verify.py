@@ -2,13 +2,17 @@
 
 Usage: verify.py ENDPOINT REGION NAME applied|stock-taken|destroyed
 
-  applied      the resources exist with the properties the deployment promises
+  applied      the resources exist with the properties the deployment promises,
+               and the processor token is in SSM but not in the state (read from
+               terraform.tfstate in the working directory: moto_ecs runs this
+               from the root's copy)
   stock-taken  writes stock like an order would (PROD001: 100 -> 97), for the
                plan that must then leave it alone
   destroyed    nothing of NAME is left
 Prints one line per check; exits 1 if any failed.
 """
 
+import re
 import sys
 
 import boto3
@@ -68,6 +72,19 @@ if stage == "applied":
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["VpcEndpoints"]
     check("only gateway VPC endpoints (DynamoDB, S3)", sorted((e["ServiceName"].split(".")[-1], e["VpcEndpointType"]) for e in endpoints) == [("dynamodb", "Gateway"), ("s3", "Gateway")])
 
+    ssm = client("ssm")
+    token_parameter = f"/{name}/processor-tokens"
+    parameter = ssm.get_parameter(Name=token_parameter, WithDecryption=True)["Parameter"]
+    token = parameter["Value"]
+    description = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [token_parameter]}])["Parameters"][0]
+    check(
+        f"{token_parameter}: Standard SecureString under alias/aws/ssm",
+        parameter["Type"] == "SecureString" and description.get("KeyId") == "alias/aws/ssm" and description.get("Tier") == "Standard",
+    )
+    check("the processor token is 64 letters and digits (Secrets Manager GetRandomPassword)", re.fullmatch(r"[A-Za-z0-9]{64}", token) is not None)
+    with open("terraform.tfstate") as state:
+        check("the processor token is nowhere in the Terraform state", token not in state.read())
+
     ecs = client("ecs")
     cluster = ecs.describe_clusters(clusters=[name])["clusters"][0]
     check("cluster uses the capacity provider", cluster["capacityProviders"] == [name])
@@ -83,13 +100,31 @@ if stage == "applied":
             and container["readonlyRootFilesystem"]
             and container["user"] == "65532:65532",
         )
+        environment = {variable["name"]: variable["value"] for variable in container["environment"]}
+        check(
+            f"{service['serviceName']}: PROCESSOR_TOKENS from the parameter, not the environment",
+            container.get("secrets") == [{"name": "PROCESSOR_TOKENS", "valueFrom": parameter["ARN"]}] and "PROCESSOR_TOKENS" not in environment,
+        )
+        check(
+            f"{service['serviceName']}: MANAGEMENT_PORT 9464, mapped to no host port",
+            environment.get("MANAGEMENT_PORT") == "9464" and [mapping["containerPort"] for mapping in container["portMappings"]] == [8000],
+        )
+        role = task["executionRoleArn"].split("/")[-1]
+        statements = client("iam").get_role_policy(RoleName=role, PolicyName="read-secrets")["PolicyDocument"]["Statement"]
+        check(
+            f"{service['serviceName']}: execution role reads only that parameter",
+            [(statement["Action"], statement["Resource"]) for statement in statements] == [(["ssm:GetParameters"], [parameter["ARN"]])],
+        )
 
     elbv2 = client("elbv2")
     balancer = elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]
     listeners = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
     check("ALB listens on :80 only", [listener["Port"] for listener in listeners] == [80])
     groups = elbv2.describe_target_groups(LoadBalancerArn=balancer["LoadBalancerArn"])["TargetGroups"]
-    check("target group checks /health/ready", groups[0]["HealthCheckPath"] == "/health/ready")
+    check(
+        "one target group, on the API port, checking /health/ready",
+        len(groups) == 1 and groups[0]["Port"] == 8000 and groups[0]["HealthCheckPath"] == "/health/ready" and groups[0]["HealthCheckPort"] == "traffic-port",
+    )
 
     discovery = client("servicediscovery")
     records = [service["DnsConfig"]["DnsRecords"][0]["Type"] for service in discovery.list_services()["Services"] if service["Name"] == "order-processor"]
