@@ -187,6 +187,7 @@ ecs_targets=(
   -target=module.iam -target=module.ecs_cluster -target=module.service_discovery
   -target=module.alb -target=module.order_api.aws_ecs_service.this
   -target=module.order_processor.aws_ecs_service.this -target=module.alarms
+  -target=module.processor_tokens
 )
 moto_region=us-east-1
 images="{order_api=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-api:3f2c1e9a7b4d\",order_processor=\"123456789012.dkr.ecr.$moto_region.amazonaws.com/order-system/order-processor:3f2c1e9a7b4d\"}"

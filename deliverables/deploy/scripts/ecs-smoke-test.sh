@@ -119,5 +119,7 @@ processor_token=${tokens%%,*}
 expect_status 401 "$processor/inventory/PROD001"
 expect_status 200 "$processor/inventory/PROD001" "$processor_token"
 
-SERVER_ENDPOINT=$server PROCESSOR_ENDPOINT=$processor \
+# Nothing maps the management ports on ECS: those checks are skipped.
+SERVER_ENDPOINT=$server PROCESSOR_ENDPOINT=$processor PROCESSOR_TOKEN=$processor_token \
+  SERVER_MANAGEMENT_ENDPOINT='' PROCESSOR_MANAGEMENT_ENDPOINT='' \
   "$repo_root/starter/apps/scripts/test_docker_compose.sh"

@@ -7,6 +7,8 @@
 #   SERVER_MANAGEMENT_ENDPOINT    order-api's management port (/metrics, the
 #                                 detailed /health; default http://localhost:9464)
 #   PROCESSOR_MANAGEMENT_ENDPOINT order-processor's (default http://localhost:9465)
+#                                 Set either empty where that port cannot be
+#                                 reached (ECS maps none): its checks are skipped.
 #   PROCESSOR_TOKEN   the service credential order-processor accepts. Without
 #                     it, the first line of PROCESSOR_TOKENS_FILE (default
 #                     .run/auth/processor-tokens, as `make dev` writes it), or
@@ -24,8 +26,12 @@ set -uo pipefail
 
 SERVER_ENDPOINT=${SERVER_ENDPOINT:-http://localhost:8001}
 PROCESSOR_ENDPOINT=${PROCESSOR_ENDPOINT:-http://localhost:8002}
-SERVER_MANAGEMENT_ENDPOINT=${SERVER_MANAGEMENT_ENDPOINT:-http://localhost:9464}
-PROCESSOR_MANAGEMENT_ENDPOINT=${PROCESSOR_MANAGEMENT_ENDPOINT:-http://localhost:9465}
+SERVER_MANAGEMENT_ENDPOINT=${SERVER_MANAGEMENT_ENDPOINT-http://localhost:9464}
+PROCESSOR_MANAGEMENT_ENDPOINT=${PROCESSOR_MANAGEMENT_ENDPOINT-http://localhost:9465}
+management_endpoints=()
+for endpoint in "$SERVER_MANAGEMENT_ENDPOINT" "$PROCESSOR_MANAGEMENT_ENDPOINT"; do
+  [[ -n $endpoint ]] && management_endpoints+=("$endpoint")
+done
 apps=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
@@ -110,7 +116,7 @@ for endpoint in "$SERVER_ENDPOINT" "$PROCESSOR_ENDPOINT"; do
     expect "GET $endpoint$path is not served (404)" "$([[ $status == 404 ]]; echo $?)" "got $status: $body"
   done
 done
-for endpoint in "$SERVER_MANAGEMENT_ENDPOINT" "$PROCESSOR_MANAGEMENT_ENDPOINT"; do
+for endpoint in "${management_endpoints[@]}"; do
   ANONYMOUS=1 request GET "$endpoint/health"
   expect "GET $endpoint/health is 200" "$([[ $status == 200 ]]; echo $?)" "got $status: $body"
 done
@@ -164,7 +170,7 @@ expect "malformed JSON is 400" "$([[ $status == 400 ]]; echo $?)" "got $status: 
 request GET "$SERVER_ENDPOINT/orders/no-such-order"
 expect "an unknown order is 404" "$([[ $status == 404 ]]; echo $?)" "got $status: $body"
 
-for endpoint in "$SERVER_MANAGEMENT_ENDPOINT" "$PROCESSOR_MANAGEMENT_ENDPOINT"; do
+for endpoint in "${management_endpoints[@]}"; do
   ANONYMOUS=1 request GET "$endpoint/metrics"
   expect "GET $endpoint/metrics serves request durations" \
     "$([[ $status == 200 && $body == *http_server_request_duration_seconds_bucket* ]]; echo $?)" "got $status"

@@ -152,6 +152,8 @@ elif stage == "destroyed":
     check("no Auto Scaling group left", client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == [])
     check("no VPC left", client("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"] == [])
     check("no role left", [role for role in client("iam").list_roles()["Roles"] if role["RoleName"].startswith(f"{name}-")] == [])
+    check("no processor token parameter left",
+          client("ssm").describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": [f"/{name}/"]}])["Parameters"] == [])
 else:
     sys.exit(f"unknown stage {stage}")
 
