@@ -7,11 +7,13 @@
 //! one; that is safe because every step is idempotent (the processor decides
 //! once per order id, and order updates are conditional on the status).
 //!
-//! Work per pass is bounded per action ([`PAGES_PER_PASS`] pages of
-//! [`PAGE_SIZE`], at most [`TIME_PER_ACTION`]), and the next pass continues
-//! where the last one stopped, wrapping to the oldest at the end of the
-//! index: however many orders sit ahead of it, every order is reached in
-//! turn, never starved by those that cannot be decided. An
+//! The index spreads each action over [`PENDING_SHARDS`] partitions; a pass
+//! reads them all, each from where the last pass stopped in it. Work per pass
+//! is bounded per action ([`PAGES_PER_PASS`] pages of [`PAGE_SIZE`], at most
+//! [`TIME_PER_ACTION`], over all shards), each pass starts at the next shard,
+//! and a shard read to its end wraps to its oldest: however many orders sit
+//! ahead of it, every order is reached in turn, never starved by those that
+//! cannot be decided. An
 //! order whose attempt fails waits twice as long each time (from one
 //! interval up to [`MAX_BACKOFF`]) so the undecidable few do not crowd out
 //! the rest; after `RECONCILER_MAX_ATTEMPTS` failed attempts, or past
@@ -33,12 +35,12 @@ use time::OffsetDateTime;
 
 use crate::{
     orders::{Orders, count_final},
-    store::{Outstanding, PendingAction, PendingKey},
+    store::{Outstanding, PENDING_SHARDS, PendingAction, PendingKey},
 };
 
 /// Orders read per query.
 const PAGE_SIZE: i32 = 100;
-/// Pages read per action per pass.
+/// Pages read per action per pass, over all shards.
 const PAGES_PER_PASS: usize = 10;
 /// The most time a pass spends on one action's orders: attempts at a
 /// processor that times out take seconds each, and a pass must end often
@@ -86,8 +88,23 @@ pub fn spawn(orders: Orders, settings: Settings, lifecycle: Lifecycle) {
 pub struct Reconciler {
     orders: Orders,
     settings: Settings,
-    /// Where the next pass resumes, per action; `None`: from the oldest.
-    resume: [Option<PendingKey>; 2],
+    /// Where the next pass resumes, per action and shard; `None`: from the
+    /// oldest.
+    resume: [Vec<Option<PendingKey>>; 2],
+    /// Passes made: each starts at the next shard.
+    passes: u32,
+}
+
+/// What is left of one action's share of a pass.
+struct Budget {
+    pages: usize,
+    time_is_up: tokio::time::Instant,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.pages == 0 || tokio::time::Instant::now() >= self.time_is_up
+    }
 }
 
 /// What to do with an order whose attempt at deciding failed.
@@ -102,7 +119,8 @@ impl Reconciler {
         Self {
             orders,
             settings,
-            resume: [None, None],
+            resume: std::array::from_fn(|_| vec![None; PENDING_SHARDS as usize]),
+            passes: 0,
         }
     }
 
@@ -111,35 +129,51 @@ impl Reconciler {
     pub async fn pass(&mut self) -> Result<(), StoreError> {
         let now = OffsetDateTime::now_utc();
         let before = order_common::time::format(now - self.settings.grace);
+        let first_shard = self.passes % PENDING_SHARDS;
+        self.passes = self.passes.wrapping_add(1);
         for (slot, action) in [PendingAction::Process, PendingAction::Release]
             .into_iter()
             .enumerate()
         {
             self.measure_backlog(action, &before, now).await?;
-            let after = self.resume[slot].take();
-            self.resume[slot] = self.work_through(action, &before, after).await?;
+            let mut budget = Budget {
+                pages: PAGES_PER_PASS,
+                time_is_up: tokio::time::Instant::now() + TIME_PER_ACTION,
+            };
+            for step in 0..PENDING_SHARDS {
+                if budget.spent() {
+                    break;
+                }
+                let shard = (first_shard + step) % PENDING_SHARDS;
+                let after = self.resume[slot][shard as usize].take();
+                self.resume[slot][shard as usize] = self
+                    .work_through(action, shard, &before, after, &mut budget)
+                    .await?;
+            }
         }
         Ok(())
     }
 
-    /// Handles the due orders with `action` outstanding, starting after
-    /// `after`, for up to [`PAGES_PER_PASS`] pages or [`TIME_PER_ACTION`].
-    /// Returns where the next pass resumes (`None`: from the oldest).
+    /// Handles the due orders with `action` outstanding in `shard`, starting
+    /// after `after`, while `budget` lasts. Returns where the next pass
+    /// resumes in that shard (`None`: from the oldest).
     async fn work_through(
         &self,
         action: PendingAction,
+        shard: u32,
         before: &str,
         mut after: Option<PendingKey>,
+        budget: &mut Budget,
     ) -> Result<Option<PendingKey>, StoreError> {
-        let time_is_up = tokio::time::Instant::now() + TIME_PER_ACTION;
-        for _ in 0..PAGES_PER_PASS {
+        while budget.pages > 0 {
+            budget.pages -= 1;
             let page = self
                 .orders
                 .store
-                .outstanding(action, before, PAGE_SIZE, after.as_ref())
+                .outstanding(action, shard, before, PAGE_SIZE, after.as_ref())
                 .await?;
             for outstanding in page.orders {
-                if tokio::time::Instant::now() >= time_is_up {
+                if tokio::time::Instant::now() >= budget.time_is_up {
                     return Ok(after);
                 }
                 let key = PendingKey {

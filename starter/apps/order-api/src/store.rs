@@ -37,6 +37,33 @@ impl PendingAction {
             Self::Release => "release",
         }
     }
+
+    /// The pending index's partition for an order with this action
+    /// outstanding: `<action>#<shard>`, the shard a fixed function of the
+    /// order id. Each index partition takes about 1,000 writes a second on
+    /// DynamoDB and every order writes its entry and later removes it, so a
+    /// single partition per action would cap the whole system near 500
+    /// orders a second; [`PENDING_SHARDS`] partitions raise that eightfold.
+    pub fn shard_key(self, order_id: &str) -> String {
+        shard_key(self, shard_of(order_id))
+    }
+}
+
+/// How many partitions the pending index spreads each action over. Changing
+/// it strands the orders pending at that moment in shards no longer read.
+pub const PENDING_SHARDS: u32 = 8;
+
+fn shard_key(action: PendingAction, shard: u32) -> String {
+    format!("{}#{shard}", action.as_str())
+}
+
+/// The shard of an order id: FNV-1a, written out because it must never
+/// change between versions (std's hasher may).
+fn shard_of(order_id: &str) -> u32 {
+    let hash = order_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % PENDING_SHARDS
 }
 
 /// An order: the public resource and the orders table's item.
@@ -139,6 +166,10 @@ impl OrderStore {
         item.insert("status".into(), s(OrderStatus::Pending.as_str()));
         item.insert("created_at".into(), s(&order.created_at));
         item.insert("pending_action".into(), s(PendingAction::Process.as_str()));
+        item.insert(
+            "pending_shard".into(),
+            s(PendingAction::Process.shard_key(&order.order_id)),
+        );
         if let Some(fingerprint) = &order.fingerprint {
             item.insert("fingerprint".into(), s(fingerprint));
         }
@@ -171,14 +202,14 @@ impl OrderStore {
                 processed_at,
             } => update
                 .update_expression(
-                    "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action, attempts, next_attempt_at",
+                    "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action, pending_shard, attempts, next_attempt_at",
                 )
                 .expression_attribute_values(":s", s(OrderStatus::Confirmed.as_str()))
                 .expression_attribute_values(":p", n(*total_price))
                 .expression_attribute_values(":at", s(processed_at)),
             Decision::Rejected { reason, available } => {
                 let update = update
-                    .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action, attempts, next_attempt_at")
+                    .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action, pending_shard, attempts, next_attempt_at")
                     .expression_attribute_values(":s", s(OrderStatus::Rejected.as_str()))
                     .expression_attribute_values(":r", s(RejectReason::from(*reason).as_str()))
                     .expression_attribute_values(":at", s(order_common::time::now_rfc3339()));
@@ -189,7 +220,7 @@ impl OrderStore {
             }
             // The processor holds nothing for it; only the record is left to fix.
             Decision::Cancelled => update
-                .update_expression("SET #status = :s REMOVE pending_action, attempts, next_attempt_at")
+                .update_expression("SET #status = :s REMOVE pending_action, pending_shard, attempts, next_attempt_at")
                 .expression_attribute_values(":s", s(OrderStatus::Cancelled.as_str())),
         };
         self.update_or_current(order_id, update).await
@@ -201,13 +232,14 @@ impl OrderStore {
         let update = self
             .update(order_id)
             .update_expression(
-                "SET #status = :cancelled, pending_action = :release, cancelled_at = :at \
-                 REMOVE attempts, next_attempt_at",
+                "SET #status = :cancelled, pending_action = :release, pending_shard = :shard, \
+                 cancelled_at = :at REMOVE attempts, next_attempt_at",
             )
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":cancelled", s(OrderStatus::Cancelled.as_str()))
             .expression_attribute_values(":release", s(PendingAction::Release.as_str()))
+            .expression_attribute_values(":shard", s(PendingAction::Release.shard_key(order_id)))
             .expression_attribute_values(":at", s(order_common::time::now_rfc3339()))
             .expression_attribute_values(":from", s(from.as_str()))
             .return_values(ReturnValue::AllNew);
@@ -222,8 +254,9 @@ impl OrderStore {
             .update(order_id)
             .update_expression(
                 "SET #status = :rejected, reason = :reason, processed_at = :at, \
-                 pending_action = :release REMOVE attempts, next_attempt_at",
+                 pending_action = :release, pending_shard = :shard REMOVE attempts, next_attempt_at",
             )
+            .expression_attribute_values(":shard", s(PendingAction::Release.shard_key(order_id)))
             .condition_expression("#status = :pending AND pending_action = :process")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":rejected", s(OrderStatus::Rejected.as_str()))
@@ -259,7 +292,7 @@ impl OrderStore {
     pub async fn released(&self, order_id: &str) -> Result<(), StoreError> {
         let update = self
             .update(order_id)
-            .update_expression("REMOVE pending_action, attempts, next_attempt_at")
+            .update_expression("REMOVE pending_action, pending_shard, attempts, next_attempt_at")
             .condition_expression("pending_action = :release")
             .expression_attribute_values(":release", s(PendingAction::Release.as_str()));
         self.update_unless_done(update).await
@@ -331,19 +364,22 @@ impl OrderStore {
         Ok(Page { orders, last_key })
     }
 
-    /// A page of the orders with `action` outstanding created before
-    /// `before`, oldest first, starting after `after`.
+    /// A page of the orders with `action` outstanding in `shard` (below
+    /// [`PENDING_SHARDS`]) created before `before`, oldest first, starting
+    /// after `after`.
     pub async fn outstanding(
         &self,
         action: PendingAction,
+        shard: u32,
         before: &str,
         limit: i32,
         after: Option<&PendingKey>,
     ) -> Result<OutstandingPage, StoreError> {
-        let mut query = self.outstanding_query(action, before).limit(limit);
+        let partition = shard_key(action, shard);
+        let mut query = self.outstanding_query(&partition, before).limit(limit);
         if let Some(after) = after {
             query = query
-                .exclusive_start_key("pending_action", s(action.as_str()))
+                .exclusive_start_key("pending_shard", s(&partition))
                 .exclusive_start_key("created_at", s(&after.created_at))
                 .exclusive_start_key("order_id", s(&after.order_id));
         }
@@ -371,56 +407,66 @@ impl OrderStore {
     }
 
     /// How many orders have `action` outstanding and were created before
-    /// `before`, and when the oldest of them was created. Counting reads the
-    /// whole (sparse) index a page at a time but returns no items.
+    /// `before`, and when the oldest of them was created, over every shard.
+    /// Counting reads the whole (sparse) index a page at a time but returns
+    /// no items.
     pub async fn backlog(
         &self,
         action: PendingAction,
         before: &str,
     ) -> Result<(u64, Option<String>), StoreError> {
-        let oldest = observe(
-            "Query",
-            &self.table,
-            self.outstanding_query(action, before)
-                .projection_expression("created_at")
-                .limit(1)
-                .send(),
-        )
-        .await?
-        .items()
-        .first()
-        .and_then(|item| string(item, "created_at"));
         let mut count = 0u64;
-        let mut start = None;
-        loop {
-            let output = observe(
+        let mut oldest: Option<String> = None;
+        for shard in 0..PENDING_SHARDS {
+            let partition = shard_key(action, shard);
+            let shard_oldest = observe(
                 "Query",
                 &self.table,
-                self.outstanding_query(action, before)
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start)
+                self.outstanding_query(&partition, before)
+                    .projection_expression("created_at")
+                    .limit(1)
                     .send(),
             )
-            .await?;
-            count += u64::try_from(output.count()).unwrap_or(0);
-            start = output.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok((count, oldest));
+            .await?
+            .items()
+            .first()
+            .and_then(|item| string(item, "created_at"));
+            oldest = match (oldest, shard_oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let mut start = None;
+            loop {
+                let output = observe(
+                    "Query",
+                    &self.table,
+                    self.outstanding_query(&partition, before)
+                        .select(Select::Count)
+                        .set_exclusive_start_key(start)
+                        .send(),
+                )
+                .await?;
+                count += u64::try_from(output.count()).unwrap_or(0);
+                start = output.last_evaluated_key().cloned();
+                if start.is_none() {
+                    break;
+                }
             }
         }
+        Ok((count, oldest))
     }
 
     fn outstanding_query(
         &self,
-        action: PendingAction,
+        partition: &str,
         before: &str,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         self.client
             .query()
             .table_name(&self.table)
             .index_name(PENDING_INDEX)
-            .key_condition_expression("pending_action = :a AND created_at < :before")
-            .expression_attribute_values(":a", s(action.as_str()))
+            .key_condition_expression("pending_shard = :p AND created_at < :before")
+            .expression_attribute_values(":p", s(partition))
             .expression_attribute_values(":before", s(before))
     }
 }
@@ -441,4 +487,43 @@ fn order_from_item(item: &Item) -> Option<Order> {
         available: integer(item, "available"),
         fingerprint: string(item, "fingerprint"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shard of an order is part of the stored data: the function must
+    /// give the same answer in every version (values from an independent
+    /// FNV-1a implementation).
+    #[test]
+    fn the_shard_function_never_changes() {
+        for (order_id, shard) in [
+            ("00000000-0000-0000-0000-000000000000", 1),
+            ("stuck-0000", 2),
+            ("7f9c0e52-1b2a-4c3d-8e4f-5a6b7c8d9e0f", 7),
+            ("", 5),
+        ] {
+            assert_eq!(shard_of(order_id), shard, "{order_id}");
+        }
+        assert_eq!(PendingAction::Release.shard_key("stuck-0000"), "release#2");
+    }
+
+    /// Random order ids fill every shard about evenly, so no index
+    /// partition takes much more than its share of the writes.
+    #[test]
+    fn order_ids_spread_evenly_over_the_shards() {
+        let orders = 80_000;
+        let mut counts = [0u32; PENDING_SHARDS as usize];
+        for _ in 0..orders {
+            counts[shard_of(&uuid::Uuid::new_v4().to_string()) as usize] += 1;
+        }
+        let fair = orders / PENDING_SHARDS;
+        for (shard, count) in counts.iter().enumerate() {
+            assert!(
+                count.abs_diff(fair) < fair / 20,
+                "shard {shard} has {count} of {orders} orders: {counts:?}"
+            );
+        }
+    }
 }

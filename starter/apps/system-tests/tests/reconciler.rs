@@ -57,7 +57,12 @@ async fn write_undecidable_orders(table: &str, count: usize, age: Duration) {
     let items: Vec<WriteRequest> = (0..count)
         .map(|i| {
             let mut item = Item::new();
-            item.insert("order_id".into(), s(format!("stuck-{i:04}")));
+            let order_id = format!("stuck-{i:04}");
+            item.insert(
+                "pending_shard".into(),
+                s(order_api::store::PendingAction::Process.shard_key(&order_id)),
+            );
+            item.insert("order_id".into(), s(order_id));
             item.insert("product_id".into(), s("PROD001"));
             item.insert("quantity".into(), n(0));
             item.insert("customer_id".into(), s("C-stuck"));
@@ -331,4 +336,110 @@ async fn an_order_past_the_age_limit_is_given_up_on_at_its_next_failed_attempt()
     let rejected = order_reaches(&http, &read_url, "rejected", Duration::from_secs(30)).await;
     assert_eq!(rejected.body["reason"], "processing_timeout");
     assert_eq!(stock(&tables, "PROD001").await, 100, "it never held any");
+}
+
+/// The pending index's entries per partition key (`pending_shard`).
+async fn pending_by_shard(orders_table: &str) -> std::collections::BTreeMap<String, usize> {
+    let client = system_tests::dynamodb().await;
+    let mut per_shard = std::collections::BTreeMap::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(orders_table)
+            .index_name(order_common::storage::schema::PENDING_INDEX)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            *per_shard
+                .entry(string(item, "pending_shard").unwrap())
+                .or_default() += 1;
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return per_shard;
+        }
+    }
+}
+
+/// The pending index spreads unfinished orders over every shard, so no
+/// index partition takes every order's writes, and the reconciler counts and
+/// finishes the orders of all of them.
+#[tokio::test]
+async fn pending_orders_spread_over_every_shard_and_all_are_finished() {
+    use order_api::store::PENDING_SHARDS;
+
+    // With 200 random ids an empty shard has a chance of 8 × (7/8)^200,
+    // about 2e-11.
+    const ORDERS: usize = 200;
+    let tables = fresh_tables().await;
+    system_tests::set_product(&tables, "PROD001", 29, 1_000).await;
+    // Nothing listens on the processor's port yet: every order waits.
+    let processor_port = free_port();
+    let processor_url = format!("http://127.0.0.1:{processor_port}");
+    let mut env = api_env(&tables, &processor_url);
+    set_env(&mut env, "PROCESSOR_MAX_ATTEMPTS", "1");
+    let api = Process::start("order-api", free_port(), &env).await;
+    let http = system_tests::http();
+    let url = format!("{}/orders", api.url);
+    for chunk in 0..ORDERS / 20 {
+        let placed: Vec<_> = (0..20)
+            .map(|i| {
+                let request = http
+                    .post(&url)
+                    .header("Idempotency-Key", format!("spread-{chunk}-{i}"))
+                    .json(
+                        &json!({"customer_id": "C-spread", "product_id": "PROD001", "quantity": 1}),
+                    );
+                tokio::spawn(
+                    async move { system_tests::answer(request.send().await.unwrap()).await },
+                )
+            })
+            .collect();
+        for answer in placed {
+            let answer = answer.await.unwrap();
+            assert_eq!(answer.status, 202, "{}", answer.body);
+        }
+    }
+
+    let per_shard = pending_by_shard(&tables.orders).await;
+    let expected: Vec<String> = (0..PENDING_SHARDS)
+        .map(|k| format!("process#{k}"))
+        .collect();
+    assert_eq!(per_shard.keys().cloned().collect::<Vec<_>>(), expected);
+    assert_eq!(per_shard.values().sum::<usize>(), ORDERS);
+    let fair = ORDERS / PENDING_SHARDS as usize;
+    assert!(
+        per_shard.values().all(|&count| count <= 2 * fair),
+        "one shard takes far more than its share: {per_shard:?}"
+    );
+
+    let probe = system_tests::probe_http();
+    system_tests::eventually(
+        "the backlog gauge to count every shard",
+        Duration::from_secs(30),
+        || async {
+            let series = r#"order_reconciler_pending_orders{pending_action="process"}"#;
+            match metric(&probe, &api.management_url, series).await? {
+                value if value == ORDERS as f64 => Ok(()),
+                value => Err(format!("gauge at {value}")),
+            }
+        },
+    )
+    .await;
+
+    let _processor =
+        Process::start("order-processor", processor_port, &processor_env(&tables)).await;
+    system_tests::eventually("every order finished", Duration::from_secs(60), || async {
+        let left: usize = pending_by_shard(&tables.orders).await.values().sum();
+        if left == 0 {
+            Ok(())
+        } else {
+            Err(format!("{left} orders still pending"))
+        }
+    })
+    .await;
+    assert_eq!(stock(&tables, "PROD001").await, 1_000 - ORDERS as i64);
 }

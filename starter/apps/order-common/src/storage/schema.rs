@@ -22,9 +22,11 @@ use crate::{
 
 /// Orders by customer, newest first: partition `customer_id`, sort `created_at`.
 pub const CUSTOMER_INDEX: &str = "customer_id-created_at-index";
-/// Sparse index of orders with work outstanding (`pending_action` is set
-/// only until the order is final): partition `pending_action`, sort `created_at`.
-pub const PENDING_INDEX: &str = "pending_action-created_at-index";
+/// Sparse index of orders with work outstanding (`pending_shard` is set
+/// only until the order is final): partition `pending_shard`
+/// (`<action>#<shard>`, spread over several values so no index partition
+/// takes every order's writes), sort `created_at`.
+pub const PENDING_INDEX: &str = "pending_shard-created_at-index";
 
 /// A table's configuration variable and its default name: the one place
 /// both are written, for the services and `orderctl` alike.
@@ -109,7 +111,7 @@ impl TableSpec {
                 hash_key: "order_id",
                 indexes: vec![
                     (CUSTOMER_INDEX, "customer_id", "created_at"),
-                    (PENDING_INDEX, "pending_action", "created_at"),
+                    (PENDING_INDEX, "pending_shard", "created_at"),
                 ],
             },
             TableSpec {

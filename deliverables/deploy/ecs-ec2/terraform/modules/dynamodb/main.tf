@@ -42,7 +42,7 @@ resource "aws_dynamodb_table" "orders" {
   }
 
   attribute {
-    name = "pending_action"
+    name = "pending_shard"
     type = "S"
   }
 
@@ -56,11 +56,12 @@ resource "aws_dynamodb_table" "orders" {
     write_capacity  = local.provisioned ? local.capacity.orders_by_customer_index.write : null
   }
 
-  # Sparse: pending_action exists only while an order is unfinished, so the
-  # reconciler reads just those.
+  # Sparse: pending_shard exists only while an order is unfinished, so the
+  # reconciler reads just those. Its values (<action>#<0-7>) spread the
+  # index's writes over eight partitions instead of one per action.
   global_secondary_index {
-    name            = "pending_action-created_at-index"
-    hash_key        = "pending_action"
+    name            = "pending_shard-created_at-index"
+    hash_key        = "pending_shard"
     range_key       = "created_at"
     projection_type = "ALL"
     read_capacity   = local.provisioned ? local.capacity.orders_pending_index.read : null
