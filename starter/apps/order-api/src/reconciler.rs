@@ -30,12 +30,13 @@ use order_common::{
     runtime::metrics::{RECONCILER_BACKLOG, RECONCILER_GIVEN_UP, RECONCILER_OLDEST_AGE},
     runtime::telemetry::ErrorChain,
     storage::dynamo::StoreError,
+    storage::schema::PENDING_SHARDS,
 };
 use time::OffsetDateTime;
 
 use crate::{
     orders::{Orders, count_final},
-    store::{Outstanding, PENDING_SHARDS, PendingAction, PendingKey},
+    store::{Outstanding, PendingAction, PendingKey},
 };
 
 /// Orders read per query.

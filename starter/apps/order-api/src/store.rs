@@ -16,7 +16,9 @@ use order_common::{
     api::contract::{Decision, OrderLine, OrderStatus, RejectReason, WireName},
     storage::dynamo::{PutIfAbsent, StoreError, get_item, observe, put_if_absent},
     storage::item::{Item, integer, n, s, string},
-    storage::schema::{CUSTOMER_INDEX, PENDING_INDEX},
+    storage::schema::{
+        CUSTOMER_INDEX, PENDING_INDEX, PENDING_SHARDS, pending_partition, pending_shard,
+    },
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -39,31 +41,14 @@ impl PendingAction {
     }
 
     /// The pending index's partition for an order with this action
-    /// outstanding: `<action>#<shard>`, the shard a fixed function of the
-    /// order id. Each index partition takes about 1,000 writes a second on
-    /// DynamoDB and every order writes its entry and later removes it, so a
-    /// single partition per action would cap the whole system near 500
-    /// orders a second; [`PENDING_SHARDS`] partitions raise that eightfold.
+    /// outstanding (see [`pending_shard`]).
     pub fn shard_key(self, order_id: &str) -> String {
-        shard_key(self, shard_of(order_id))
+        pending_shard(self.as_str(), order_id)
     }
 }
 
-/// How many partitions the pending index spreads each action over. Changing
-/// it strands the orders pending at that moment in shards no longer read.
-pub const PENDING_SHARDS: u32 = 8;
-
 fn shard_key(action: PendingAction, shard: u32) -> String {
-    format!("{}#{shard}", action.as_str())
-}
-
-/// The shard of an order id: FNV-1a, written out because it must never
-/// change between versions (std's hasher may).
-fn shard_of(order_id: &str) -> u32 {
-    let hash = order_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    });
-    hash % PENDING_SHARDS
+    pending_partition(action.as_str(), shard)
 }
 
 /// An order: the public resource and the orders table's item.
@@ -487,43 +472,4 @@ fn order_from_item(item: &Item) -> Option<Order> {
         available: integer(item, "available"),
         fingerprint: string(item, "fingerprint"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The shard of an order is part of the stored data: the function must
-    /// give the same answer in every version (values from an independent
-    /// FNV-1a implementation).
-    #[test]
-    fn the_shard_function_never_changes() {
-        for (order_id, shard) in [
-            ("00000000-0000-0000-0000-000000000000", 1),
-            ("stuck-0000", 2),
-            ("7f9c0e52-1b2a-4c3d-8e4f-5a6b7c8d9e0f", 7),
-            ("", 5),
-        ] {
-            assert_eq!(shard_of(order_id), shard, "{order_id}");
-        }
-        assert_eq!(PendingAction::Release.shard_key("stuck-0000"), "release#2");
-    }
-
-    /// Random order ids fill every shard about evenly, so no index
-    /// partition takes much more than its share of the writes.
-    #[test]
-    fn order_ids_spread_evenly_over_the_shards() {
-        let orders = 80_000;
-        let mut counts = [0u32; PENDING_SHARDS as usize];
-        for _ in 0..orders {
-            counts[shard_of(&uuid::Uuid::new_v4().to_string()) as usize] += 1;
-        }
-        let fair = orders / PENDING_SHARDS;
-        for (shard, count) in counts.iter().enumerate() {
-            assert!(
-                count.abs_diff(fair) < fair / 20,
-                "shard {shard} has {count} of {orders} orders: {counts:?}"
-            );
-        }
-    }
 }

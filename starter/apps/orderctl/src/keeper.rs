@@ -19,7 +19,8 @@ use order_common::{
     runtime::config::Env,
     storage::dynamo::{DynamoConfig, StoreError, connect},
     storage::schema::{
-        Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products,
+        Created, PENDING_INDEX, Seeded, TableNames, TableSpec, assign_pending_shards, create_table,
+        seed_product, seed_products,
     },
 };
 use tokio::signal::unix::{SignalKind, signal};
@@ -71,9 +72,25 @@ pub async fn run(args: EnsureArgs) -> anyhow::Result<bool> {
             for spec in &specs {
                 // CreateTable is the existence check itself: one call, and no
                 // window between a check and a create for a second keeper.
-                if create_table(&client, spec, wait).await? == Created::Created {
-                    println!("table {}: created, ACTIVE", spec.name);
-                    changes += 1;
+                match create_table(&client, spec, wait).await? {
+                    Created::Created => {
+                        println!("table {}: created, ACTIVE", spec.name);
+                        changes += 1;
+                    }
+                    Created::IndexesAdded(indexes) => {
+                        println!("table {}: added {}, ACTIVE", spec.name, indexes.join(", "));
+                        changes += 1;
+                        // The upgrade from an unsharded pending index: the
+                        // orders pending under it move to the new one, once.
+                        if indexes.contains(&PENDING_INDEX) {
+                            let moved = assign_pending_shards(&client, &spec.name).await?;
+                            println!(
+                                "table {}: {moved} pending orders given their index shard",
+                                spec.name
+                            );
+                        }
+                    }
+                    Created::AlreadyExisted => {}
                 }
             }
             let any_product = client

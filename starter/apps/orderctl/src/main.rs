@@ -27,7 +27,8 @@ use order_common::{
     runtime::config::Env,
     storage::dynamo::{DynamoConfig, connect},
     storage::schema::{
-        Created, Seeded, TableNames, TableSpec, create_table, seed_product, seed_products,
+        Created, Seeded, TableNames, TableSpec, assign_pending_shards, create_table, seed_product,
+        seed_products,
     },
 };
 
@@ -99,15 +100,25 @@ async fn run(command: Command) -> anyhow::Result<bool> {
     match command {
         Command::CreateTables { wait_seconds } => {
             let client = connect(&DynamoConfig::from_env(&env)?).await?;
-            for spec in TableSpec::all(&TableNames::from_env(&env)?) {
+            let names = TableNames::from_env(&env)?;
+            for spec in TableSpec::all(&names) {
                 let outcome =
                     create_table(&client, &spec, Duration::from_secs(wait_seconds)).await?;
-                let verb = if outcome == Created::Created {
-                    "created"
-                } else {
-                    "already exists"
+                let verb = match outcome {
+                    Created::Created => "created".to_owned(),
+                    Created::AlreadyExisted => "already exists".to_owned(),
+                    Created::IndexesAdded(indexes) => format!("added {}", indexes.join(", ")),
                 };
                 println!("table {}: {verb}, ACTIVE", spec.name);
+            }
+            // Orders an older version left pending, if any, join the index
+            // the reconciler reads.
+            let moved = assign_pending_shards(&client, &names.orders).await?;
+            if moved > 0 {
+                println!(
+                    "table {}: {moved} pending orders given their index shard",
+                    names.orders
+                );
             }
             Ok(true)
         }

@@ -369,7 +369,7 @@ async fn pending_by_shard(orders_table: &str) -> std::collections::BTreeMap<Stri
 /// finishes the orders of all of them.
 #[tokio::test]
 async fn pending_orders_spread_over_every_shard_and_all_are_finished() {
-    use order_api::store::PENDING_SHARDS;
+    use order_common::storage::schema::PENDING_SHARDS;
 
     // With 200 random ids an empty shard has a chance of 8 × (7/8)^200,
     // about 2e-11.

@@ -10,8 +10,9 @@ use aws_sdk_dynamodb::{
     Client,
     error::ProvideErrorMetadata,
     types::{
-        AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-        KeyType, Projection, ProjectionType, ScalarAttributeType, TableStatus,
+        AttributeDefinition, AttributeValue, BillingMode, CreateGlobalSecondaryIndexAction,
+        GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection,
+        ProjectionType, ScalarAttributeType, TableStatus,
     },
 };
 
@@ -27,6 +28,33 @@ pub const CUSTOMER_INDEX: &str = "customer_id-created_at-index";
 /// (`<action>#<shard>`, spread over several values so no index partition
 /// takes every order's writes), sort `created_at`.
 pub const PENDING_INDEX: &str = "pending_shard-created_at-index";
+
+/// How many partitions the pending index spreads each action over. Each
+/// index partition takes about 1,000 writes a second on DynamoDB, and every
+/// order writes its entry and later removes it: one partition per action
+/// would cap the whole system near 500 orders a second. Changing the number
+/// strands the orders pending at that moment in shards no longer read.
+pub const PENDING_SHARDS: u32 = 8;
+
+/// The pending index's partition key for an order with `action`
+/// outstanding: `<action>#<shard>`, the shard a fixed function of the order id.
+pub fn pending_shard(action: &str, order_id: &str) -> String {
+    pending_partition(action, shard_of(order_id))
+}
+
+/// The partition key of one shard of `action`.
+pub fn pending_partition(action: &str, shard: u32) -> String {
+    format!("{action}#{shard}")
+}
+
+/// The shard of an order id: FNV-1a, written out because it must never
+/// change between versions (std's hasher may).
+fn shard_of(order_id: &str) -> u32 {
+    let hash = order_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % PENDING_SHARDS
+}
 
 /// A table's configuration variable and its default name: the one place
 /// both are written, for the services and `orderctl` alike.
@@ -149,10 +177,14 @@ fn string_attribute(name: &str) -> AttributeDefinition {
 pub enum Created {
     Created,
     AlreadyExisted,
+    /// The table existed without these indexes (made by an older version);
+    /// they were added.
+    IndexesAdded(Vec<&'static str>),
 }
 
-/// Creates the table unless it exists, then waits until it is ACTIVE.
-/// On-demand billing: it needs no capacity planning and costs nothing idle.
+/// Creates the table unless it exists, adds the indexes an existing one
+/// lacks, then waits until it and its indexes are ACTIVE. On-demand
+/// billing: it needs no capacity planning and costs nothing idle.
 pub async fn create_table(
     client: &Client,
     spec: &TableSpec,
@@ -190,11 +222,129 @@ pub async fn create_table(
         .await
     {
         Ok(_) => Created::Created,
-        Err(err) if err.code() == Some("ResourceInUseException") => Created::AlreadyExisted,
+        Err(err) if err.code() == Some("ResourceInUseException") => {
+            let added = add_missing_indexes(client, spec, wait).await?;
+            if added.is_empty() {
+                Created::AlreadyExisted
+            } else {
+                Created::IndexesAdded(added)
+            }
+        }
         Err(err) => return Err(err.into()),
     };
     wait_active(client, &spec.name, wait).await?;
     Ok(outcome)
+}
+
+/// Adds the indexes of `spec` that the existing table lacks, one at a time
+/// (DynamoDB builds one new index per table at once). An index the table
+/// has and `spec` does not (an older version's) is left alone: something
+/// else may still read it.
+async fn add_missing_indexes(
+    client: &Client,
+    spec: &TableSpec,
+    wait: Duration,
+) -> Result<Vec<&'static str>, StoreError> {
+    let description = client
+        .describe_table()
+        .table_name(&spec.name)
+        .send()
+        .await?;
+    let existing: Vec<String> = description
+        .table()
+        .map(|table| table.global_secondary_indexes())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|index| index.index_name().map(str::to_owned))
+        .collect();
+    let mut added = Vec::new();
+    for (index, hash, range) in &spec.indexes {
+        if existing.iter().any(|name| name == index) {
+            continue;
+        }
+        wait_active(client, &spec.name, wait).await?;
+        client
+            .update_table()
+            .table_name(&spec.name)
+            .attribute_definitions(string_attribute(hash))
+            .attribute_definitions(string_attribute(range))
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .create(
+                        CreateGlobalSecondaryIndexAction::builder()
+                            .index_name(*index)
+                            .key_schema(key(hash, KeyType::Hash))
+                            .key_schema(key(range, KeyType::Range))
+                            .projection(
+                                Projection::builder()
+                                    .projection_type(ProjectionType::All)
+                                    .build(),
+                            )
+                            .build()
+                            .expect("index fields are set"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await?;
+        added.push(*index);
+    }
+    Ok(added)
+}
+
+/// Gives every order an older version left pending without a
+/// `pending_shard` its shard, so the reconciler, which reads only
+/// [`PENDING_INDEX`], finds it. A scan of the whole table: run when the
+/// index was just added, or by an operator (`orderctl create-tables`).
+/// Returns how many orders it moved.
+pub async fn assign_pending_shards(client: &Client, orders_table: &str) -> Result<u64, StoreError> {
+    let mut moved = 0;
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(orders_table)
+            .filter_expression(
+                "attribute_exists(pending_action) AND attribute_not_exists(pending_shard)",
+            )
+            .projection_expression("order_id, pending_action")
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        for item in page.items() {
+            let (Some(order_id), Some(action)) = (
+                crate::storage::item::string(item, "order_id"),
+                crate::storage::item::string(item, "pending_action"),
+            ) else {
+                continue;
+            };
+            let update = client
+                .update_item()
+                .table_name(orders_table)
+                .key("order_id", AttributeValue::S(order_id.clone()))
+                .update_expression("SET pending_shard = :shard")
+                // The order may have moved on since the scan read it.
+                .condition_expression(
+                    "pending_action = :action AND attribute_not_exists(pending_shard)",
+                )
+                .expression_attribute_values(
+                    ":shard",
+                    AttributeValue::S(pending_shard(&action, &order_id)),
+                )
+                .expression_attribute_values(":action", AttributeValue::S(action))
+                .send()
+                .await;
+            match update {
+                Ok(_) => moved += 1,
+                Err(err) if err.code() == Some("ConditionalCheckFailedException") => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(moved);
+        }
+    }
 }
 
 async fn wait_active(client: &Client, table: &str, wait: Duration) -> Result<(), StoreError> {
@@ -282,5 +432,44 @@ pub async fn seed_product(
             Ok(Seeded::KeptExisting)
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shard of an order is part of the stored data: the function must
+    /// give the same answer in every version (values from an independent
+    /// FNV-1a implementation).
+    #[test]
+    fn the_shard_function_never_changes() {
+        for (order_id, shard) in [
+            ("00000000-0000-0000-0000-000000000000", 1),
+            ("stuck-0000", 2),
+            ("7f9c0e52-1b2a-4c3d-8e4f-5a6b7c8d9e0f", 7),
+            ("", 5),
+        ] {
+            assert_eq!(shard_of(order_id), shard, "{order_id}");
+        }
+        assert_eq!(pending_shard("release", "stuck-0000"), "release#2");
+    }
+
+    /// Random order ids fill every shard about evenly, so no index
+    /// partition takes much more than its share of the writes.
+    #[test]
+    fn order_ids_spread_evenly_over_the_shards() {
+        let orders = 80_000;
+        let mut counts = [0u32; PENDING_SHARDS as usize];
+        for _ in 0..orders {
+            counts[shard_of(&uuid::Uuid::new_v4().to_string()) as usize] += 1;
+        }
+        let fair = orders / PENDING_SHARDS;
+        for (shard, count) in counts.iter().enumerate() {
+            assert!(
+                count.abs_diff(fair) < fair / 20,
+                "shard {shard} has {count} of {orders} orders: {counts:?}"
+            );
+        }
     }
 }
