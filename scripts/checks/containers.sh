@@ -272,7 +272,7 @@ run_images() {
     local extra=("MANAGEMENT_PORT=$processor_management_port")
     if [[ $binary == order-api ]]; then
       port=$api_port
-      extra=("MANAGEMENT_PORT=$api_management_port""ORDER_PROCESSOR_URL=http://localhost:$processor_port"
+      extra=("MANAGEMENT_PORT=$api_management_port" "ORDER_PROCESSOR_URL=http://localhost:$processor_port"
         AUTH_ISSUER=urn:order-system:dev AUTH_AUDIENCE=order-api AUTH_JWKS_FILE=/auth/jwks.json
         "--volume=$work/auth:/auth:ro")
     fi

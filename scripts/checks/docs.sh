@@ -4,7 +4,7 @@
 # Renovate configuration against its schema, the docs' rules (word budgets,
 # the decisions log's template headings, links and anchors, make targets and
 # paths: doc_rules.py, with its own tests), and the commands of the docs: all
-# shellchecked, the local ones run for real (doc_commands.py).
+# checked by ShellCheck, the local ones run for real (doc_commands.py).
 set -uo pipefail
 
 # shellcheck source=SCRIPTDIR/../lib.sh

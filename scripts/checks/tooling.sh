@@ -119,7 +119,7 @@ check "doctor: Compose plugin too old" \
 check "doctor: AWS CLI without an identity" \
   doctor 1 "^FAIL aws: no working identity \(Unable to locate credentials.*\): run 'aws configure sso'" AWS_STUB_NO_IDENTITY=1 -- aws
 check "doctor: a missing tool is named with where to get it" \
-  doctor 1 '^FAIL terraform is missing: install Terraform 1\.10\.0\+: https://developer\.hashicorp\.com' without=terraform -- aws
+  doctor 1 '^FAIL terraform is missing: install Terraform 1\.11\.0\+: https://developer\.hashicorp\.com' without=terraform -- aws
 check "doctor: an unknown target is refused" \
   doctor 2 "^unknown target 'gke'" -- gke
 

@@ -30,7 +30,7 @@ run "tables_match_the_services" {
     condition = {
       for index in aws_dynamodb_table.orders.global_secondary_index : index.name => [index.hash_key, index.range_key, index.projection_type]
       } == {
-      "customer_id-created_at-index"    = ["customer_id", "created_at", "ALL"]
+      "customer_id-created_at-index"   = ["customer_id", "created_at", "ALL"]
       "pending_shard-created_at-index" = ["pending_shard", "created_at", "ALL"]
     }
     error_message = "The orders table needs exactly the customer and pending indexes the services query, projecting ALL."
