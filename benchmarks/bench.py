@@ -13,7 +13,7 @@ histograms). Several repetitions; medians and spread. Results go to benchmarks/r
 
 DynamoDB Local is measured beside the services, because it bounds order
 throughput here: its CPU per order, and its own ceiling, found by sending it
-the three writes of an order straight from wrk (dynamodb_order_writes.lua),
+the two writes of an order straight from wrk (dynamodb_order_writes.lua),
 with no service in between. It is a JVM that takes tens of seconds of load to
 compile its hot paths, so every run starts with a warm-up.
 
@@ -50,7 +50,7 @@ SCRIPTS = APPS / "scripts"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BENCH_PRODUCT = "BENCH001"
 BENCH_PRICE = 10
-WRITES_PER_ORDER = 3  # see dynamodb_order_writes.lua
+WRITES_PER_ORDER = 2  # see dynamodb_order_writes.lua
 CEILING_TABLES = {"ORDERS_TABLE": "ceiling-orders", "INVENTORY_TABLE": "ceiling-inventory",
                   "RESERVATIONS_TABLE": "ceiling-reservations"}
 

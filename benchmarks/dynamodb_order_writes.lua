@@ -1,19 +1,20 @@
--- wrk script: the three DynamoDB writes of one order, sent straight to
+-- wrk script: the two DynamoDB calls of one order, sent straight to
 -- DynamoDB Local with no service in between, to measure how many orders per
 -- second the emulator itself can absorb on this machine (bench.py's
 -- "DynamoDB Local ceiling"). Same tables, items, expressions and conditions
 -- as order-api and order-processor send:
---   1. PutItem of the pending order (attribute_not_exists), orders table
+--   1. PutItem of the pending order (attribute_not_exists), orders table,
+--      with its pending-index shard
 --   2. TransactWriteItems: stock decrement with price and stock check on the
---      inventory item + reservation record (attribute_not_exists)
---   3. UpdateItem of the order to confirmed (status = pending)
--- Requests rotate through the three; the update targets an order put 1,000
--- orders (3,000 requests, a few seconds) earlier, so its put has long been
--- answered even through the emulator's pauses, every condition holds and
--- every answer must be 200. Until then the third step puts an extra order.
--- The one expected refusal is a TransactionConflict: concurrent transactions
--- on the one inventory item collide, as on AWS; the processor tries those
--- again, so they are counted apart, as retries, not as failures.
+--      inventory item + reservation record (attribute_not_exists) + the
+--      order moved to confirmed (status = pending), out of the pending index
+-- Requests alternate between the two; the transaction is for an order put
+-- 1,000 orders (2,000 requests, a few seconds) earlier, so its put has long
+-- been answered even through the emulator's pauses, every condition holds
+-- and every answer must be 200. Until then the second step puts an extra
+-- order. The one expected refusal is a TransactionConflict: concurrent
+-- transactions on the one inventory item collide, as on AWS; the processor
+-- tries those again, so they are counted apart, as retries, not as failures.
 --
 -- It writes to its own tables (ORDERS_TABLE, INVENTORY_TABLE,
 -- RESERVATIONS_TABLE; same keys and indexes): orders it leaves pending in the
@@ -53,7 +54,8 @@ local function put_pending(n)
   return "PutItem", '{"TableName":"' .. orders .. '","Item":{'
     .. '"order_id":{"S":"' .. order_id(n) .. '"},"product_id":{"S":"' .. product .. '"},'
     .. '"quantity":{"N":"1"},"customer_id":{"S":"bench-customer"},"status":{"S":"pending"},'
-    .. '"created_at":{"S":"2026-01-01T00:00:00.000Z"},"pending_action":{"S":"process"}},'
+    .. '"created_at":{"S":"2026-01-01T00:00:00.000Z"},"pending_action":{"S":"process"},'
+    .. '"pending_shard":{"S":"process#' .. (n % 8) .. '"}},'
     .. '"ConditionExpression":"attribute_not_exists(#key)","ExpressionAttributeNames":{"#key":"order_id"},'
     .. '"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}'
 end
@@ -70,32 +72,28 @@ local function reserve(n)
     .. '"quantity":{"N":"1"},"customer_id":{"S":"bench-customer"},'
     .. '"processed_at":{"S":"2026-01-01T00:00:00.000Z"},"total_price":{"N":"' .. price .. '"},'
     .. '"state":{"S":"reserved"}},'
-    .. '"ConditionExpression":"attribute_not_exists(order_id)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}}]}'
-end
-
-local function confirm(n)
-  return "UpdateItem", '{"TableName":"' .. orders .. '","Key":{"order_id":{"S":"' .. order_id(n) .. '"}},'
-    .. '"UpdateExpression":"SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action",'
+    .. '"ConditionExpression":"attribute_not_exists(order_id)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}},'
+    .. '{"Update":{"TableName":"' .. orders .. '","Key":{"order_id":{"S":"' .. order_id(n) .. '"}},'
+    .. '"UpdateExpression":"SET #status = :confirmed, total_price = :total_price, processed_at = :processed_at '
+    .. 'REMOVE pending_action, pending_shard, attempts, next_attempt_at",'
     .. '"ConditionExpression":"#status = :pending","ExpressionAttributeNames":{"#status":"status"},'
-    .. '"ExpressionAttributeValues":{":s":{"S":"confirmed"},":p":{"N":"' .. price .. '"},'
-    .. '":at":{"S":"2026-01-01T00:00:00.000Z"},":pending":{"S":"pending"}},"ReturnValues":"ALL_NEW"}'
+    .. '"ExpressionAttributeValues":{":confirmed":{"S":"confirmed"},":total_price":{"N":"' .. price .. '"},'
+    .. '":processed_at":{"S":"2026-01-01T00:00:00.000Z"},":pending":{"S":"pending"}}}}]}'
 end
 
 request = function()
-  local n = math.floor(counter / 3)
-  local step = counter % 3
+  local n = math.floor(counter / 2)
+  local step = counter % 2
   counter = counter + 1
   local target, body
   if step == 0 then
     target, body = put_pending(n)
-  elseif step == 1 then
-    target, body = reserve(n)
   elseif n > lag then
     -- Not order 0: wrk builds one request while it sets up and never sends
     -- it, so order 0 is never put.
-    target, body = confirm(n - lag)
+    target, body = reserve(n - lag)
   else
-    -- The first orders have nothing old enough to confirm yet: put extra ones.
+    -- The first orders have nothing old enough to decide yet: put extra ones.
     target, body = put_pending(-1 - n)
   end
   return wrk.format("POST", "/", headers(target), body)

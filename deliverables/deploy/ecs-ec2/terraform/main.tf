@@ -38,6 +38,12 @@ locals {
           table_arn = module.dynamodb.reservations_table_arn
           actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         },
+        # Its reservation transaction also confirms order-api's pending
+        # order record: one conditional update, nothing else on that table.
+        {
+          table_arn = module.dynamodb.orders_table_arn
+          actions   = ["dynamodb:UpdateItem"]
+        },
       ]
     }
   }
@@ -177,6 +183,7 @@ module "order_processor" {
   environment = merge(local.common_environment, {
     INVENTORY_TABLE    = module.dynamodb.inventory_table_name
     RESERVATIONS_TABLE = module.dynamodb.reservations_table_name
+    ORDERS_TABLE       = module.dynamodb.orders_table_name
   })
 }
 

@@ -174,7 +174,9 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
     assert processor["MANAGEMENT_PORT"] == "9464"
     assert processor["PROCESSOR_TOKENS_FILE"] == "/etc/processor-auth/tokens"
     assert processor["RESERVATIONS_TABLE"] == "reservations"
-    assert "ORDERS_TABLE" not in processor and "ORDER_PROCESSOR_URL" not in processor
+    # Its reservation transaction also confirms order-api's order record.
+    assert processor["ORDERS_TABLE"] == "orders"
+    assert "ORDER_PROCESSOR_URL" not in processor
     table_init = container_env(default_release, "Deployment/table-keeper")
     assert {k: table_init[k] for k in ("ORDERS_TABLE", "INVENTORY_TABLE", "RESERVATIONS_TABLE", "DYNAMODB_ENDPOINT")} == {
         "ORDERS_TABLE": "orders",

@@ -4,7 +4,9 @@
 //! reconciler (or a replay of the request) finishes later.
 
 use order_common::{
-    api::contract::{OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason, WireName},
+    api::contract::{
+        Decision, OrderLine, OrderStatus, ProblemKind, ProcessRequest, RejectReason, WireName,
+    },
     api::middleware::RequestContext,
     api::problem::Problem,
     runtime::metrics::ORDERS,
@@ -101,14 +103,34 @@ impl Orders {
         let request = ProcessRequest {
             order_id: order.order_id.clone(),
             line: order.line.clone(),
+            finish_order: true,
         };
-        let decision = match self.processor.process(context, &request).await {
-            Ok(decision) => decision,
+        let (decision, order_finished) = match self.processor.process(context, &request).await {
+            Ok(answer) => answer,
             Err(err) => {
                 tracing::warn!(order_id = %order.order_id, error = %err, request_id = %context.request_id, "order left pending for the reconciler");
                 return Ok(order);
             }
         };
+        // The processor moved the record to confirmed in its own
+        // transaction: nothing is left to write.
+        if let (
+            Decision::Confirmed {
+                total_price,
+                processed_at,
+            },
+            true,
+        ) = (&decision, order_finished)
+        {
+            let now = Order {
+                status: OrderStatus::Confirmed,
+                total_price: Some(*total_price),
+                processed_at: Some(processed_at.clone()),
+                ..order
+            };
+            count_final(&now);
+            return Ok(now);
+        }
         let changed = self.store.finish(&order.order_id, &decision).await?;
         let now = changed.order.unwrap_or(order);
         if changed.by_us {

@@ -110,9 +110,11 @@ impl ProcessorClient {
         &self,
         context: &RequestContext,
         request: &ProcessRequest,
-    ) -> Result<Decision, Unavailable> {
+    ) -> Result<(Decision, bool), Unavailable> {
         let (status, answer) = self.call(context, "/process-order", request).await?;
-        Decision::from_answer(status, answer).map_err(Unavailable)
+        let order_finished = answer["order_finished"] == true;
+        let decision = Decision::from_answer(status, answer).map_err(Unavailable)?;
+        Ok((decision, order_finished))
     }
 
     /// Asks the processor to give back what an order holds.

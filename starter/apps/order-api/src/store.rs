@@ -17,7 +17,8 @@ use order_common::{
     storage::dynamo::{PutIfAbsent, StoreError, get_item, observe, put_if_absent},
     storage::item::{Item, integer, n, s, string},
     storage::schema::{
-        CUSTOMER_INDEX, PENDING_INDEX, PENDING_SHARDS, pending_partition, pending_shard,
+        CONFIRM_ORDER, CUSTOMER_INDEX, PENDING_INDEX, PENDING_SHARDS, pending_partition,
+        pending_shard,
     },
 };
 use serde::Serialize;
@@ -186,12 +187,10 @@ impl OrderStore {
                 total_price,
                 processed_at,
             } => update
-                .update_expression(
-                    "SET #status = :s, total_price = :p, processed_at = :at REMOVE pending_action, pending_shard, attempts, next_attempt_at",
-                )
-                .expression_attribute_values(":s", s(OrderStatus::Confirmed.as_str()))
-                .expression_attribute_values(":p", n(*total_price))
-                .expression_attribute_values(":at", s(processed_at)),
+                .update_expression(CONFIRM_ORDER)
+                .expression_attribute_values(":confirmed", s(OrderStatus::Confirmed.as_str()))
+                .expression_attribute_values(":total_price", n(*total_price))
+                .expression_attribute_values(":processed_at", s(processed_at)),
             Decision::Rejected { reason, available } => {
                 let update = update
                     .update_expression("SET #status = :s, reason = :r, processed_at = :at, available = :a REMOVE pending_action, pending_shard, attempts, next_attempt_at")

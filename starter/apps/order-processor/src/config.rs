@@ -4,7 +4,7 @@ use order_common::{
     api::service_token::ServiceTokens,
     runtime::config::{ConfigError, Env},
     service::CommonConfig,
-    storage::schema::{INVENTORY_TABLE, RESERVATIONS_TABLE},
+    storage::schema::{INVENTORY_TABLE, ORDERS_TABLE, RESERVATIONS_TABLE},
 };
 
 #[derive(Debug, Clone)]
@@ -14,6 +14,9 @@ pub struct ProcessorConfig {
     pub inventory_table: String,
     /// `RESERVATIONS_TABLE`, default `reservations`.
     pub reservations_table: String,
+    /// `ORDERS_TABLE`, default `orders`: order-api's table, whose pending
+    /// record the reservation transaction finishes when asked.
+    pub orders_table: String,
     /// `PROCESSOR_TOKENS` or `PROCESSOR_TOKENS_FILE`: the credentials it accepts.
     pub tokens: ServiceTokens,
 }
@@ -24,6 +27,7 @@ impl ProcessorConfig {
             common: CommonConfig::from_env(env)?,
             inventory_table: INVENTORY_TABLE.read(env)?,
             reservations_table: RESERVATIONS_TABLE.read(env)?,
+            orders_table: ORDERS_TABLE.read(env)?,
             tokens: ServiceTokens::from_env(env)?,
         })
     }

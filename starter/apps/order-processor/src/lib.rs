@@ -68,6 +68,7 @@ impl Service for Application {
                 client,
                 config.inventory_table.clone(),
                 config.reservations_table.clone(),
+                config.orders_table.clone(),
             ),
             lifecycle: lifecycle.clone(),
             metrics,

@@ -166,6 +166,7 @@ fn read_process_request(body: JsonObject) -> Result<ProcessRequest, Problem> {
     let product_id = fields.id("product_id");
     let quantity = fields.integer("quantity", 1, MAX_QUANTITY);
     let customer_id = fields.id("customer_id");
+    let finish_order = fields.flag("finish_order");
     fields.finish()?;
     Ok(ProcessRequest {
         order_id: order_id.expect("checked"),
@@ -174,6 +175,7 @@ fn read_process_request(body: JsonObject) -> Result<ProcessRequest, Problem> {
             quantity: quantity.expect("checked"),
             customer_id: customer_id.expect("checked"),
         },
+        finish_order,
     })
 }
 
@@ -217,7 +219,8 @@ async fn process_order(
     body: JsonObject,
 ) -> Result<Json<Confirmation>, Problem> {
     let request = read_process_request(body)?;
-    let (reservation, outcome) = match state.store.process(&request).await? {
+    let (recorded, order_finished) = state.store.process(&request).await?;
+    let (reservation, outcome) = match recorded {
         Recorded::New(reservation) => {
             let outcome = reservation.state.outcome();
             (reservation, outcome)
@@ -234,7 +237,9 @@ async fn process_order(
         }
     };
     count_reservation(outcome);
-    Ok(Json(reservation.decision().answer(&request)?))
+    let mut confirmation = reservation.decision().answer(&request)?;
+    confirmation.order_finished = order_finished;
+    Ok(Json(confirmation))
 }
 
 fn count_reservation(outcome: ReservationOutcome) {

@@ -11,7 +11,10 @@
 //! first answer again instead of taking stock a second time.
 //!
 //! The transaction also checks the product's price (see `prices`), so one
-//! DynamoDB call per order both takes the stock and fixes the total.
+//! DynamoDB call per order both takes the stock and fixes the total. When
+//! order-api asks (`finish_order`), the same transaction also moves its
+//! pending order record to `confirmed`: an order then costs two DynamoDB
+//! calls in all, the gateway's pending write and this one.
 
 mod inventory;
 mod process;
@@ -39,15 +42,19 @@ pub struct Store {
     client: Client,
     inventory: String,
     reservations: String,
+    /// The gateway's orders table, whose pending record a reservation
+    /// finishes when asked (`finish_order`).
+    orders: String,
     prices: Arc<KnownPrices>,
 }
 
 impl Store {
-    pub fn new(client: Client, inventory: String, reservations: String) -> Self {
+    pub fn new(client: Client, inventory: String, reservations: String, orders: String) -> Self {
         Self {
             client,
             inventory,
             reservations,
+            orders,
             prices: Arc::default(),
         }
     }

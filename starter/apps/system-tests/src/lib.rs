@@ -214,6 +214,7 @@ pub fn processor_config(tables: &TableNames) -> order_processor::ProcessorConfig
         common: CommonConfig::for_tests(&dynamodb_endpoint()),
         inventory_table: tables.inventory.clone(),
         reservations_table: tables.reservations.clone(),
+        orders_table: tables.orders.clone(),
         tokens: service_tokens(),
     }
 }
@@ -658,6 +659,7 @@ pub fn processor_env(tables: &TableNames) -> Vec<(&'static str, String)> {
     vec![
         ("INVENTORY_TABLE", tables.inventory.clone()),
         ("RESERVATIONS_TABLE", tables.reservations.clone()),
+        ("ORDERS_TABLE", tables.orders.clone()),
         ("PROCESSOR_TOKENS", service_token().into()),
     ]
 }

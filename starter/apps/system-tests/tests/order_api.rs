@@ -510,3 +510,94 @@ async fn health_metrics_and_openapi_answer() {
         );
     }
 }
+
+/// The DynamoDB item calls both services have made, by operation, from the
+/// metrics (both services run in this test process, so one registry holds
+/// both). Queries and table descriptions are the reconciler's and the
+/// probes', not an order's.
+async fn item_calls(stack: &system_tests::Stack) -> std::collections::BTreeMap<String, f64> {
+    let text = reqwest::get(format!("{}/metrics", stack.api.management_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut calls = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let Some(labels) = line.strip_prefix("db_client_operation_duration_seconds_count{") else {
+            continue;
+        };
+        let operation = labels
+            .split("db_operation_name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        if ["PutItem", "GetItem", "UpdateItem", "TransactWriteItems"].contains(&operation) {
+            let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            *calls.entry(operation.to_owned()).or_default() += value;
+        }
+    }
+    calls
+}
+
+/// A confirmed order costs two DynamoDB calls, both services together: the
+/// gateway's pending write, and the processor's transaction, which takes
+/// the stock, records the reservation and confirms the order record at once.
+#[tokio::test]
+async fn a_confirmed_order_costs_two_dynamodb_calls() {
+    let stack = spawn_stack().await;
+    let url = format!("{}/orders", stack.api.url);
+    // The first order of a product also reads its price, which the
+    // processor then remembers.
+    let warm_up = post_json(&stack.http, &url, &starter_order()).await;
+    assert_eq!(warm_up.status, 201, "{}", warm_up.body);
+
+    let before = item_calls(&stack).await;
+    let placed = post_json(&stack.http, &url, &starter_order()).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(placed.body["status"], "confirmed");
+    assert_eq!(placed.body["total_price"], 29);
+    let after = item_calls(&stack).await;
+    let made: std::collections::BTreeMap<String, f64> = after
+        .iter()
+        .map(|(operation, count)| {
+            (
+                operation.clone(),
+                count - before.get(operation).unwrap_or(&0.0),
+            )
+        })
+        .filter(|(_, count)| *count > 0.0)
+        .collect();
+    assert_eq!(
+        made,
+        std::collections::BTreeMap::from([
+            ("PutItem".to_owned(), 1.0),
+            ("TransactWriteItems".to_owned(), 1.0)
+        ])
+    );
+
+    // The record the processor confirmed is the one the gateway serves, and
+    // it left the pending index.
+    let order_id = placed.body["order_id"].as_str().unwrap();
+    let read = get(&stack.http, &format!("{url}/{order_id}")).await;
+    assert_eq!(read.body, placed.body);
+    let item = system_tests::dynamodb()
+        .await
+        .get_item()
+        .table_name(&stack.tables.orders)
+        .key(
+            "order_id",
+            aws_sdk_dynamodb::types::AttributeValue::S(order_id.to_owned()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let item = item.item().unwrap();
+    for gone in ["pending_action", "pending_shard"] {
+        assert!(
+            !item.contains_key(gone),
+            "{gone} left on a confirmed order: {item:?}"
+        );
+    }
+}

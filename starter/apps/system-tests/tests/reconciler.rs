@@ -110,13 +110,15 @@ async fn an_order_recorded_before_a_failure_is_answered_202_not_503() {
     let api = Process::start("order-api", free_port(), &env).await;
 
     // Paused, the processor holds the request between the two writes: the
-    // pending order is recorded, the decision is not yet.
+    // pending order is recorded, the decision is not yet. The order asks
+    // for more than the stock, so the gateway records the refusal itself (a
+    // confirmation is recorded by the processor's own transaction).
     processor.signal("STOP");
     let http = system_tests::http();
     let request = http
         .post(format!("{}/orders", api.url))
         .header("idempotency-key", "after-the-write")
-        .json(&json!({"product_id": "PROD001", "quantity": 3, "customer_id": "C1"}))
+        .json(&json!({"product_id": "PROD001", "quantity": 1000, "customer_id": "C1"}))
         .send();
     let answer = tokio::spawn(async move { system_tests::answer(request.await.unwrap()).await });
     system_tests::eventually(
@@ -150,26 +152,26 @@ async fn an_order_recorded_before_a_failure_is_answered_202_not_503() {
     );
     assert_eq!(
         stock(&tables, "PROD001").await,
-        97,
-        "the processor decided; only the record of it failed"
+        100,
+        "the processor refused; only the record of it failed"
     );
 
     database.set(Line::Open);
     let read_url = format!("{}/orders/{order_id}", api.url);
     // The reconciler records the decision.
-    order_reaches(&http, &read_url, "confirmed", Duration::from_secs(30)).await;
+    order_reaches(&http, &read_url, "rejected", Duration::from_secs(30)).await;
     let replay = system_tests::answer(
         http.post(format!("{}/orders", api.url))
             .header("idempotency-key", "after-the-write")
-            .json(&json!({"product_id": "PROD001", "quantity": 3, "customer_id": "C1"}))
+            .json(&json!({"product_id": "PROD001", "quantity": 1000, "customer_id": "C1"}))
             .send()
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!(replay.status, 201, "{}", replay.body);
+    system_tests::assert_problem(&replay, 409, "insufficient-stock");
     assert_eq!(replay.body["order_id"], order_id.as_str());
-    assert_eq!(stock(&tables, "PROD001").await, 97, "reserved once");
+    assert_eq!(stock(&tables, "PROD001").await, 100, "nothing taken");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -253,9 +255,8 @@ async fn an_order_never_decided_is_rejected_in_the_end_and_its_stock_released() 
     set_env(&mut env, "RECONCILER_MAX_ATTEMPTS", "3");
     let api = Process::start("order-api", free_port(), &env).await;
 
-    // The processor reserves the stock, but its answers never come back:
-    // the worst case, stock held for an order the gateway cannot decide.
-    line.set(Line::AnswersLost);
+    // The gateway cannot reach the processor; the order waits.
+    line.set(Line::Cut);
     let http = system_tests::http();
     let place = || {
         http.post(format!("{}/orders", api.url))
@@ -266,6 +267,19 @@ async fn an_order_never_decided_is_rejected_in_the_end_and_its_stock_released() 
     let taken = system_tests::answer(place().await.unwrap()).await;
     assert_eq!(taken.status, 202, "{}", taken.body);
     let order_id = taken.body["order_id"].as_str().unwrap().to_owned();
+    // Stock is taken for it all the same, by a call that did not confirm the
+    // order record (as from an older gateway), and from now on the
+    // processor's answers never come back: the worst case, stock held for
+    // an order the gateway cannot decide.
+    let reserved = system_tests::post_json(
+        &system_tests::processor_http(),
+        &format!("{}/process-order", processor.url),
+        &json!({"order_id": order_id, "product_id": "PROD001", "quantity": 5, "customer_id": "C1"}),
+    )
+    .await;
+    assert_eq!(reserved.status, 200, "{}", reserved.body);
+    assert_eq!(reserved.body["order_finished"], false);
+    line.set(Line::AnswersLost);
     assert_eq!(stock(&tables, "PROD001").await, 95, "held by the processor");
 
     let read_url = format!("{}/orders/{order_id}", api.url);
@@ -442,4 +456,36 @@ async fn pending_orders_spread_over_every_shard_and_all_are_finished() {
     })
     .await;
     assert_eq!(stock(&tables, "PROD001").await, 1_000 - ORDERS as i64);
+}
+
+/// A confirmation whose answer never reaches the gateway is not left to the
+/// reconciler: the processor confirmed the order record in the transaction
+/// that took the stock, so the order reads confirmed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_confirmation_whose_answer_is_lost_is_already_recorded() {
+    let tables = fresh_tables().await;
+    let processor = Process::start("order-processor", free_port(), &processor_env(&tables)).await;
+    let line = Proxy::to_url(&processor.url).await;
+    let api = Process::start("order-api", free_port(), &api_env(&tables, &line.url)).await;
+
+    line.set(Line::AnswersLost);
+    let http = system_tests::http();
+    let placed = system_tests::post_json(
+        &http,
+        &format!("{}/orders", api.url),
+        &json!({"product_id": "PROD001", "quantity": 2, "customer_id": "C1"}),
+    )
+    .await;
+    assert_eq!(placed.status, 202, "{}", placed.body);
+    let order_id = placed.body["order_id"].as_str().unwrap();
+    let read = system_tests::get(&http, &format!("{}/orders/{order_id}", api.url)).await;
+    assert_eq!(read.body["status"], "confirmed", "{}", read.body);
+    assert_eq!(read.body["total_price"], 58);
+    assert_eq!(stock(&tables, "PROD001").await, 98);
+    let item = order_item(&tables.orders, order_id).await;
+    assert_eq!(
+        string(&item, "pending_shard"),
+        None,
+        "out of the pending index"
+    );
 }

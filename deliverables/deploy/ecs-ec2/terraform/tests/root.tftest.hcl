@@ -131,6 +131,7 @@ run "default_deployment" {
       PORT                         = "8000"
       MANAGEMENT_PORT              = "9464"
       RESERVATIONS_TABLE           = "order-system-reservations"
+      ORDERS_TABLE                 = "order-system-orders"
       HTTP_HEADER_TIMEOUT_SECONDS  = "10"
       HTTP_IDLE_TIMEOUT_SECONDS    = "75"
       HTTP_REQUEST_TIMEOUT_SECONDS = "25"
@@ -202,9 +203,15 @@ run "default_deployment" {
           Action   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
           Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations"]
         },
+        {
+          Sid      = "Table2"
+          Effect   = "Allow"
+          Action   = ["dynamodb:UpdateItem"]
+          Resource = ["arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders"]
+        },
       ]
     }
-    error_message = "Each task role holds exactly the DynamoDB actions its service performs, on its own tables only."
+    error_message = "Each task role holds exactly the DynamoDB actions its service performs: its own tables, and for the processor one conditional update of order-api's order records (no index, no read)."
   }
 
   assert {

@@ -274,6 +274,11 @@ pub struct ProcessRequest {
     #[serde(flatten)]
     #[schema(inline)]
     pub line: OrderLine,
+    /// Also move the gateway's pending order record (in `ORDERS_TABLE`) to
+    /// `confirmed`, in the same transaction that takes the stock, so the
+    /// gateway need not write it again. Only order-api sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finish_order: bool,
 }
 
 /// Stock reserved for an order: the 200 answer to a process request.
@@ -288,6 +293,11 @@ pub struct Confirmation {
     /// When the stock was reserved; the same on every repeat.
     #[schema(value_type = Timestamp)]
     pub processed_at: String,
+    /// Whether this request also moved the gateway's order record to
+    /// `confirmed` (asked with `finish_order`); false on a repeat, or when
+    /// the record was no longer pending.
+    #[serde(default)]
+    pub order_finished: bool,
 }
 
 /// A confirmation's `status`: always `confirmed`.
@@ -380,6 +390,7 @@ mod tests {
                 quantity: 2,
                 customer_id: "C1".into(),
             },
+            finish_order: false,
         };
         let wire =
             json!({"order_id": "o1", "product_id": "P1", "quantity": 2, "customer_id": "C1"});
@@ -388,5 +399,11 @@ mod tests {
             serde_json::from_value::<ProcessRequest>(wire).unwrap(),
             request
         );
+        let finishing = ProcessRequest {
+            finish_order: true,
+            ..request
+        };
+        let wire = json!({"order_id": "o1", "product_id": "P1", "quantity": 2, "customer_id": "C1", "finish_order": true});
+        assert_eq!(serde_json::to_value(&finishing).unwrap(), wire);
     }
 }

@@ -25,6 +25,7 @@ impl Decision {
                 status: OrderStatus::Confirmed,
                 total_price,
                 processed_at,
+                order_finished: false,
             }),
             Self::Rejected { reason, available } => Err(rejection(
                 &request.order_id,
@@ -118,6 +119,7 @@ mod tests {
                 quantity: 5,
                 customer_id: "C1".into(),
             },
+            finish_order: false,
         };
         for decision in [
             Decision::Confirmed {

@@ -221,6 +221,19 @@ impl Fields {
         }
     }
 
+    /// An optional boolean: `false` when absent.
+    pub fn flag(&mut self, name: &str) -> bool {
+        match self.map.remove(name) {
+            None => false,
+            Some(Value::Bool(flag)) => flag,
+            Some(_) => {
+                self.errors
+                    .push(FieldError::new(name, "must be true or false"));
+                false
+            }
+        }
+    }
+
     /// A required string of 1..=`max` characters, not all [`BLANK`].
     pub fn text(&mut self, name: &str, max: usize) -> Option<String> {
         match self.take(name)? {

@@ -29,6 +29,12 @@ pub const CUSTOMER_INDEX: &str = "customer_id-created_at-index";
 /// takes every order's writes), sort `created_at`.
 pub const PENDING_INDEX: &str = "pending_shard-created_at-index";
 
+/// The update that moves a pending order to `confirmed` (values `:confirmed`,
+/// `:total_price`, `:processed_at`; name `#status`), used by the gateway and,
+/// inside its reservation transaction, by the processor: an order record is
+/// finished the same way whoever finishes it.
+pub const CONFIRM_ORDER: &str = "SET #status = :confirmed, total_price = :total_price, processed_at = :processed_at REMOVE pending_action, pending_shard, attempts, next_attempt_at";
+
 /// How many partitions the pending index spreads each action over. Each
 /// index partition takes about 1,000 writes a second on DynamoDB, and every
 /// order writes its entry and later removes it: one partition per action

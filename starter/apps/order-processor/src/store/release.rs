@@ -90,6 +90,7 @@ fn tombstone(order_id: &str) -> Reservation {
                 quantity: 0,
                 customer_id: String::new(),
             },
+            finish_order: false,
         },
         state: ReservationState::Released { quantity: 0 },
         processed_at: order_common::time::now_rfc3339(),

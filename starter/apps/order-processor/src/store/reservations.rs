@@ -208,6 +208,7 @@ fn reservation_from_item(item: &Item) -> Option<Reservation> {
             quantity: integer(item, "quantity").unwrap_or_default(),
             customer_id: string(item, "customer_id").unwrap_or_default(),
         },
+        finish_order: false,
     };
     let state = match ReservationOutcome::parse(&string(item, "state")?)? {
         ReservationOutcome::Reserved => ReservationState::Reserved {

@@ -46,5 +46,7 @@ AUTH_JWKS_FILE: {{ include "microservices.jwksPath" . | quote }}
 {{- else }}
 INVENTORY_TABLE: {{ $root.Values.dynamodb.tables.inventory | quote }}
 RESERVATIONS_TABLE: {{ $root.Values.dynamodb.tables.reservations | quote }}
+{{- /* Its reservation transaction also confirms order-api's order record. */}}
+ORDERS_TABLE: {{ $root.Values.dynamodb.tables.orders | quote }}
 {{- end }}
 {{- end }}
