@@ -100,13 +100,16 @@ helm-test: ## Run `helm test`: orderctl smoke (create + read an order) inside th
 helm-url: ## Print order-api's URL on Minikube (NodePort)
 	$(MINIKUBE) service order-api --namespace $(HELM_NAMESPACE) --url
 
+# 3001, not 3000: Compose's Grafana is on 3000, and both may run at once.
+GRAFANA_OPEN_PORT ?= 3001
+
 .PHONY: grafana-open
-grafana-open: ## Print Grafana's admin password and forward it to http://localhost:3000 (Ctrl-C stops)
-	@printf 'Grafana: http://localhost:3000  user: admin  password: '
+grafana-open: ## Print Grafana's admin password and forward it to http://localhost:3001 (GRAFANA_OPEN_PORT; Ctrl-C stops)
+	@printf 'Grafana: http://localhost:$(GRAFANA_OPEN_PORT)  user: admin  password: '
 	@$(KUBECTL) --namespace $(HELM_MONITORING_NAMESPACE) get secret $(HELM_MONITORING_RELEASE)-grafana \
 	  -o jsonpath='{.data.admin-password}' | base64 --decode
 	@echo
-	$(KUBECTL) --namespace $(HELM_MONITORING_NAMESPACE) port-forward service/$(HELM_MONITORING_RELEASE)-grafana 3000:80
+	$(KUBECTL) --namespace $(HELM_MONITORING_NAMESPACE) port-forward service/$(HELM_MONITORING_RELEASE)-grafana $(GRAFANA_OPEN_PORT):80
 
 .PHONY: helm-uninstall
 helm-uninstall: ## Remove the order system (a persistence PVC is kept: delete it to drop the tables)
