@@ -486,7 +486,7 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     assert "kubectl -n orders logs deployment/table-keeper" in notes
     assert "To start empty, uninstall, then: kubectl -n orders delete pvc dynamodb-local" in notes
     assert "runs in memory: every restart empties it" in render(value_set("in-memory")).notes
-    assert "port-forward service/kube-prometheus-stack-grafana 3000:80" in notes
+    assert "port-forward service/kube-prometheus-stack-grafana 3001:80" in notes
     assert "kubectl -n orders port-forward service/order-api-management 9464" in notes
     assert "bearer token in Secret processor-auth (key `tokens`),\n   made at install and kept across upgrades" in notes
     assert "in Secret order-system-tokens (key `tokens`),\n   yours" in render({"processorAuth": {"existingSecret": "order-system-tokens"}}).notes
