@@ -43,6 +43,10 @@ use crate::{
 const PAGE_SIZE: i32 = 100;
 /// Pages read per action per pass, over all shards.
 const PAGES_PER_PASS: usize = 10;
+/// The backlog gauges are measured every this many passes (30 s at the
+/// default interval): counting reads every shard of the index, and on the
+/// free tier's provisioned capacity the index has only a few read units.
+const BACKLOG_EVERY: u32 = 6;
 /// The most time a pass spends on one action's orders: attempts at a
 /// processor that times out take seconds each, and a pass must end often
 /// enough to refresh the backlog gauges and reach the other action.
@@ -131,12 +135,15 @@ impl Reconciler {
         let now = OffsetDateTime::now_utc();
         let before = order_common::time::format(now - self.settings.grace);
         let first_shard = self.passes % PENDING_SHARDS;
+        let measure = self.passes.is_multiple_of(BACKLOG_EVERY);
         self.passes = self.passes.wrapping_add(1);
         for (slot, action) in [PendingAction::Process, PendingAction::Release]
             .into_iter()
             .enumerate()
         {
-            self.measure_backlog(action, &before, now).await?;
+            if measure {
+                self.measure_backlog(action, &before, now).await?;
+            }
             let mut budget = Budget {
                 pages: PAGES_PER_PASS,
                 time_is_up: tokio::time::Instant::now() + TIME_PER_ACTION,

@@ -403,33 +403,29 @@ impl OrderStore {
         let mut oldest: Option<String> = None;
         for shard in 0..PENDING_SHARDS {
             let partition = shard_key(action, shard);
-            let shard_oldest = observe(
-                "Query",
-                &self.table,
-                self.outstanding_query(&partition, before)
-                    .projection_expression("created_at")
-                    .limit(1)
-                    .send(),
-            )
-            .await?
-            .items()
-            .first()
-            .and_then(|item| string(item, "created_at"));
-            oldest = match (oldest, shard_oldest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            // One query per shard when its backlog fits a page: the first
+            // page brings the creation times (the oldest comes first), the
+            // rest only count.
             let mut start = None;
             loop {
-                let output = observe(
-                    "Query",
-                    &self.table,
-                    self.outstanding_query(&partition, before)
-                        .select(Select::Count)
-                        .set_exclusive_start_key(start)
-                        .send(),
-                )
-                .await?;
+                let first_page = start.is_none();
+                let query = self
+                    .outstanding_query(&partition, before)
+                    .set_exclusive_start_key(start);
+                let query = if first_page {
+                    query.projection_expression("created_at")
+                } else {
+                    query.select(Select::Count)
+                };
+                let output = observe("Query", &self.table, query.send()).await?;
+                if first_page
+                    && let Some(created) = output
+                        .items()
+                        .first()
+                        .and_then(|item| string(item, "created_at"))
+                {
+                    oldest = Some(oldest.map_or(created.clone(), |seen: String| seen.min(created)));
+                }
                 count += u64::try_from(output.count()).unwrap_or(0);
                 start = output.last_evaluated_key().cloned();
                 if start.is_none() {

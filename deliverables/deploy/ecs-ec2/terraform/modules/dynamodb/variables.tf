@@ -22,9 +22,12 @@ variable "provisioned_capacity" {
   description = <<-EOT
     Read and write capacity units per table and index when billing_mode is PROVISIONED. The
     free tier covers 25 RCU and 25 WCU summed over every table and index in the Region; the
-    default uses 20 of each and leaves 5 for anything else in the account. One order costs about
-    10 WCU across tables and indexes (transactional writes count twice), so this sustains roughly
-    one order a second, with DynamoDB burst capacity absorbing short peaks.
+    default uses 20 of each and leaves 5 for anything else in the account. One order costs 11
+    WCU across tables and indexes (transactional writes count twice; the pending index takes 2 of
+    them), so this sustains roughly one order a second, with DynamoDB burst capacity absorbing
+    short peaks. Reads go mostly to the pending index: each order-api task's reconciler queries
+    its eight shards per action every pass (about 2 RCU a second when idle); the processor reads
+    a product's price once and the reservations only on a replay.
   EOT
   type = object({
     orders                   = object({ read = number, write = number })
@@ -37,9 +40,9 @@ variable "provisioned_capacity" {
   default = {
     orders                   = { read = 5, write = 5 }
     orders_by_customer_index = { read = 3, write = 3 }
-    orders_pending_index     = { read = 2, write = 2 }
-    inventory                = { read = 5, write = 5 }
-    reservations             = { read = 5, write = 5 }
+    orders_pending_index     = { read = 6, write = 2 }
+    inventory                = { read = 3, write = 5 }
+    reservations             = { read = 3, write = 5 }
   }
 
   validation {
