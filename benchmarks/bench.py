@@ -11,6 +11,18 @@ GET /orders/{id}, DynamoDB calls per order, and the service-added latency
 from the services' own http_server_request_self_duration_seconds
 histograms). Several repetitions; medians and spread. Results go to benchmarks/results/latest.{json,md}.
 
+Two more measurements follow the repetitions. Latency below saturation:
+`orderctl load --rate` (open loop: a fixed arrival rate, latency counted
+from each scheduled send time) at 25, 50 and 75 % of the closed-loop
+throughput just measured, for POST and GET. And a soak: several minutes of
+mixed open-loop create and read load (each at 25 % of its capacity), with
+both services' resident memory sampled every second; it reports the memory
+after a warm-up and at the end, and the growth between them.
+
+The rate limits are raised out of reach (the limiter still runs on every
+request): the benchmark measures capacity, and any answer but a 2xx counts
+as a failure.
+
 DynamoDB Local is measured beside the services, because it bounds order
 throughput here: its CPU per order, and its own ceiling, found by sending it
 the two writes of an order straight from wrk (dynamodb_order_writes.lua),
@@ -23,8 +35,8 @@ builds it) and the CA bundle. `make containers-check` builds the real images
 with buildah and checks that they hold nothing else.
 
 `--quick` is the smoke run `make test` does: debug build, one short
-repetition, no image sizes, results in a temporary folder, no targets
-enforced.
+repetition, 1 s open-loop runs, a 6 s soak, no image sizes, results in a
+temporary folder, no targets enforced.
 """
 
 import argparse
@@ -65,7 +77,13 @@ TARGETS = {
     "start_to_live_ms_per_service": ("<=", 50),
     "service_added_p99_ms_per_service": ("<=", 2),
     "runtime_image_mb_per_service": ("<=", 25),
+    "soak_rss_growth_percent_per_service": ("<=", 10),
 }
+OPEN_LOOP_SHARES = (0.25, 0.50, 0.75)
+SOAK_SHARE = 0.25  # of each mode's capacity, create and read together
+# Out of reach (the settings' maximum): the limiter runs but never refuses.
+UNLIMITED = {name: "1000000" for name in ("HTTP_RATE_LIMIT_PER_SECOND", "HTTP_RATE_LIMIT_BURST",
+                                          "CUSTOMER_RATE_LIMIT_PER_SECOND", "CUSTOMER_RATE_LIMIT_BURST")}
 SERVICES = ("order-processor", "order-api")
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -211,6 +229,7 @@ class Stack:
             "DYNAMODB_ENDPOINT": self.endpoint,
             "DYNAMODB_TIMEOUT_MS": "5000",
             "LOG_LEVEL": "warn",
+            **UNLIMITED,
             **extra_env,
         }
         log = open(self.workdir / f"{name}.log", "w")
@@ -250,16 +269,70 @@ class Stack:
                 pass
 
 
-def load(stack, api_url, mode, concurrency, seconds):
-    output = subprocess.run(
-        [stack.bin / "orderctl", "load", "--url", api_url, "--mode", mode, "--concurrency", str(concurrency),
-         "--duration-seconds", str(seconds), "--product-id", BENCH_PRODUCT, "--json",
-         "--signing-key", str(stack.workdir / "auth" / "signing-key.pem")],
-        capture_output=True, text=True,
-    )
-    if not output.stdout.strip():
-        raise SystemExit(f"orderctl load failed: {output.stderr}")
-    return json.loads(output.stdout)
+def load_command(stack, api_url, mode, concurrency, seconds, rate=None):
+    """`orderctl load`: closed loop at `concurrency`, or open loop at `rate` a second."""
+    return ([stack.bin / "orderctl", "load", "--url", api_url, "--mode", mode, "--concurrency", str(concurrency),
+             "--duration-seconds", str(seconds), "--product-id", BENCH_PRODUCT, "--json",
+             "--signing-key", str(stack.workdir / "auth" / "signing-key.pem")]
+            + ([] if rate is None else ["--rate", str(rate)]))
+
+
+def load_result(stdout, stderr):
+    if not stdout.strip():
+        raise SystemExit(f"orderctl load failed: {stderr}")
+    result = json.loads(stdout)
+    result["non_2xx"] = sum(count for status, count in result["statuses"].items() if not status.startswith("2"))
+    return result
+
+
+def load(stack, api_url, mode, concurrency, seconds, rate=None):
+    output = subprocess.run(load_command(stack, api_url, mode, concurrency, seconds, rate),
+                            capture_output=True, text=True)
+    return load_result(output.stdout, output.stderr)
+
+
+def open_loop(stack, api_url, capacity, concurrency, seconds):
+    """p50/p99 at fixed shares of the closed-loop throughput, per mode. At most
+    `concurrency` requests in flight, as in the closed loop: as many
+    connections, so memory figures stay comparable; a request that waits for
+    a slot still counts its wait, from its scheduled send time."""
+    runs = {}
+    for mode, per_second in capacity.items():
+        runs[mode] = []
+        for share in OPEN_LOOP_SHARES:
+            rate = max(1, round(share * per_second))
+            result = load(stack, api_url, mode, concurrency, seconds, rate)
+            runs[mode].append({"share_of_capacity": share, **result})
+    return runs
+
+
+def soak(stack, services, capacity, concurrency, seconds):
+    """Mixed open-loop load for `seconds`; both services' RSS sampled every second."""
+    warmup = max(1, min(60, seconds // 3))
+    api_url = services["order-api"]["url"]
+    loads = {mode: subprocess.Popen(
+        load_command(stack, api_url, mode, concurrency, seconds,
+                     max(1, round(SOAK_SHARE * per_second))),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for mode, per_second in capacity.items()}
+    started = time.perf_counter()
+    samples = []
+    # The last sample is taken a second before the loads end, still under load.
+    while (elapsed := time.perf_counter() - started) < seconds - 1:
+        samples.append({"second": round(elapsed, 1),
+                        **{name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}})
+        time.sleep(1)
+    results = {mode: load_result(*process.communicate()) for mode, process in loads.items()}
+    after_warmup = next((s for s in samples if s["second"] >= warmup), samples[-1])
+    end = samples[-1]
+    return {
+        "seconds": seconds,
+        "warmup_seconds": warmup,
+        "loads": results,
+        "per_service": {name: {"rss_mb_after_warmup": after_warmup[name], "rss_mb_at_end": end[name],
+                               "rss_growth_percent": (end[name] - after_warmup[name]) / after_warmup[name] * 100}
+                        for name in services},
+        "rss_mb_samples": samples,
+    }
 
 
 def dynamodb_ceiling(stack, concurrency, seconds, run_id):
@@ -357,7 +430,7 @@ def median_spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def summarize(repetitions, services, starts, idle_rss, load_rss, images):
+def summarize(repetitions, services, starts, idle_rss, load_rss, images, open_loop_runs, soaked):
     summary = {"per_service": {}}
     summary["dynamodb_local"] = {
         "cpu_ms_per_order": median_spread([r["dynamodb_local_cpu_ms_per_order"] for r in repetitions]),
@@ -371,9 +444,26 @@ def summarize(repetitions, services, starts, idle_rss, load_rss, images):
         summary[kind] = {
             "throughput_per_second": median_spread([r[kind]["throughput_per_second"] for r in repetitions]),
             **{p: median_spread([r[kind]["latency_ms"][p] for r in repetitions]) for p in ("p50", "p95", "p99")},
-            "failures": sum(r[kind]["failures"] for r in repetitions),
+            "failures": sum(r[kind]["non_2xx"] for r in repetitions),
             "statuses": [r[kind]["statuses"] for r in repetitions],
         }
+    create, ceiling = summary["create"]["throughput_per_second"], summary["dynamodb_local"]["ceiling_orders_per_second"]
+    summary["dynamodb_local"]["create_share_of_ceiling"] = (
+        create["median"] / ceiling["median"] if create and ceiling and ceiling["median"] else None)
+    summary["open_loop"] = {
+        mode: [{"share_of_capacity": run["share_of_capacity"], "rate_per_second": run["rate_per_second"],
+                "throughput_per_second": run["throughput_per_second"], "p50": run["latency_ms"]["p50"],
+                "p99": run["latency_ms"]["p99"], "max_send_delay_ms": run["max_send_delay_ms"],
+                "failures": run["non_2xx"]} for run in runs]
+        for mode, runs in open_loop_runs.items()
+    }
+    summary["soak"] = soaked and {
+        "seconds": soaked["seconds"], "warmup_seconds": soaked["warmup_seconds"],
+        "rates_per_second": {mode: r["rate_per_second"] for mode, r in soaked["loads"].items()},
+        "requests": {mode: r["requests"] for mode, r in soaked["loads"].items()},
+        "failures": sum(r["non_2xx"] for r in soaked["loads"].values()),
+        "per_service": soaked["per_service"],
+    }
     for name in services:
         per = [r["per_service"][name] for r in repetitions]
         summary["per_service"][name] = {
@@ -404,10 +494,14 @@ def check_targets(summary):
         "service_added_p99_ms_per_service": max(
             (s["service_added_latency_ms"]["p99"] or {}).get("median", float("inf")) for s in (api, proc)),
         "runtime_image_mb_per_service": max(api["runtime_image_mb"], proc["runtime_image_mb"]),
+        "soak_rss_growth_percent_per_service": summary["soak"] and max(
+            s["rss_growth_percent"] for s in summary["soak"]["per_service"].values()),
     }
     verdicts = {}
     for key, (op, target) in TARGETS.items():
         value = measured[key]
+        if value is None:  # not measured this run (--soak-seconds 0)
+            continue
         met = value >= target if op == ">=" else value <= target
         verdicts[key] = {"measured": value, "target": f"{op} {target}", "met": met}
     return verdicts
@@ -426,11 +520,11 @@ def markdown(report):
     lines = [
         f"# Benchmark results ({report['date']})",
         "",
-        f"Machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GiB, {m['os']}, kernel {m['kernel']}; "
+        f"Host: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GiB, {m['os']}, kernel {m['kernel']}; "
         f"{m['rustc']}; DynamoDB Local {m['dynamodb_local']}. Load average at start: {m['load_average_at_start']:.2f}.",
         f"Load: `orderctl load`, concurrency {report['concurrency']}, {report['seconds']} s per run after a "
         f"{report['warmup_seconds']} s warm-up, {report['repetitions']} repetitions (median, with min–max). "
-        f"Build: {report['profile']}.",
+        f"Build: {report['profile']}. Failures: answers other than 2xx, and transport errors.",
         "",
         "| load | throughput (/s) | p50 ms | p95 ms | p99 ms | failures |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -441,6 +535,7 @@ def markdown(report):
         lines.append(f"| {label} | {fmt(k['throughput_per_second'], 0)} | {fmt(k['p50'], 2)} | {fmt(k['p95'], 2)} | "
                      f"{fmt(k['p99'], 2)} | {k['failures']} |")
     d = s["dynamodb_local"]
+    ceiling = d["ceiling_orders_per_second"]
     lines += [
         "",
         f"DynamoDB Local: {fmt(d['cpu_ms_per_order'], 2)} ms of CPU per order under the POST load above. "
@@ -449,7 +544,33 @@ def markdown(report):
         f"{fmt(d['ceiling_orders_per_second'], 0)} orders/s at {fmt(d['ceiling_cpu_ms_per_order'], 2)} ms of CPU "
         f"per order ({d['ceiling_transaction_conflicts']} transaction conflicts retried, "
         f"{d['ceiling_non_200']} other non-200 answers).",
+        "",
+        f"**Orders through both services: {fmt(s['create']['throughput_per_second']['median'], 0)}/s, "
+        f"{fmt(d['create_share_of_ceiling'] and d['create_share_of_ceiling'] * 100, 0)} % of DynamoDB Local's "
+        f"ceiling on this host** ({fmt(ceiling['median'] if ceiling else None, 0)} orders/s).",
     ]
+    lines += ["", f"Latency below saturation: `orderctl load --rate`, open loop (a fixed arrival rate; latency counted "
+              f"from each request's scheduled send time), {report['open_loop_seconds']} s per rate, at shares of the "
+              f"median closed-loop throughput above; at most {report['concurrency']} requests in flight. "
+              f"\"latest send\" is how far behind schedule a request was sent (no free slot, or a busy client).",
+              "", "| load | share of capacity | rate (/s) | achieved (/s) | p50 ms | p99 ms | latest send ms | failures |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for mode, label in (("create", "POST /orders"), ("read", "GET /orders/{id}")):
+        for run in s["open_loop"][mode]:
+            lines.append(f"| {label} | {run['share_of_capacity'] * 100:.0f} % | {run['rate_per_second']} | "
+                         f"{fmt(run['throughput_per_second'], 0)} | {fmt(run['p50'], 2)} | {fmt(run['p99'], 2)} | "
+                         f"{fmt(run['max_send_delay_ms'], 1)} | {run['failures']} |")
+    soaked = s["soak"]
+    if soaked:
+        rates = soaked["rates_per_second"]
+        lines += ["", f"Soak: {soaked['seconds']} s of mixed open-loop load, POST /orders at {rates['create']}/s and "
+                  f"GET /orders/{{id}} at {rates['read']}/s together ({soaked['requests']['create']} + "
+                  f"{soaked['requests']['read']} requests, {soaked['failures']} failures), nothing scraping the "
+                  f"metrics; resident memory after a {soaked['warmup_seconds']} s warm-up and at the end, under load.",
+                  "", "| service | RSS MB after warm-up | RSS MB at end | growth |", "| --- | --- | --- | --- |"]
+        for name, p in soaked["per_service"].items():
+            lines.append(f"| {name} | {p['rss_mb_after_warmup']:.1f} | {p['rss_mb_at_end']:.1f} | "
+                         f"{p['rss_growth_percent']:+.1f} % |")
     lines += ["", "| service | start→live ms | start→ready ms | idle RSS MB | peak RSS MB under load | CPU ms / 1,000 orders "
               "| DynamoDB calls / order | service-added p50 / p99 ms | runtime image MB |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -475,14 +596,19 @@ def main():
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup-seconds", type=int, default=30,
                         help="order load before measuring, so DynamoDB Local's JIT has compiled its hot paths")
+    parser.add_argument("--soak-seconds", type=int, default=300,
+                        help="mixed load at a steady rate, watching memory, after the rest (0 skips it; else >= 3)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     if args.repetitions < 1 or args.seconds < 1 or args.warmup_seconds < 1 or not 1 <= args.concurrency <= 1024:
         parser.error("repetitions, seconds and warmup-seconds must be >= 1, concurrency 1..1024")
+    if args.soak_seconds != 0 and not 3 <= args.soak_seconds <= 3600:
+        parser.error("soak-seconds must be 0 (no soak) or 3..3600")
     load_average_at_start = os.getloadavg()[0]  # before the build and the stack add their own
     profile = "debug" if args.quick else "release"
     if args.quick:
-        args.repetitions, args.seconds, args.warmup_seconds = 1, 2, 1
+        args.repetitions, args.seconds, args.warmup_seconds, args.soak_seconds = 1, 2, 1, 6
+    open_loop_seconds = 1 if args.quick else args.seconds
     subprocess.run([ROOT / "scripts" / "install-tools.sh", "bench"], check=True)
     cargo = ["cargo", "build", "--quiet", "--manifest-path", str(APPS / "Cargo.toml"), "--bins", "--locked"]
     subprocess.run(cargo + ([] if args.quick else ["--release"]), check=True)
@@ -509,12 +635,16 @@ def main():
                   for name in SERVICES}
         load(stack, services["order-api"]["url"], "create", args.concurrency, args.warmup_seconds)
         repetitions = [one_repetition(stack, services, args.concurrency, args.seconds, i) for i in range(args.repetitions)]
+        capacity = {mode: statistics.median(r[mode]["throughput_per_second"] for r in repetitions)
+                    for mode in ("create", "read")}
+        open_loop_runs = open_loop(stack, services["order-api"]["url"], capacity, args.concurrency, open_loop_seconds)
+        soaked = args.soak_seconds and soak(stack, services, capacity, args.concurrency, args.soak_seconds)
         load_rss = {name: proc_status(s["pid"], "VmHWM") for name, s in services.items()}
     finally:
         stack.stop()
 
     images = {} if args.quick else image_sizes_mb()
-    summary = summarize(repetitions, services, starts, idle_rss, load_rss, images)
+    summary = summarize(repetitions, services, starts, idle_rss, load_rss, images, open_loop_runs, soaked or None)
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "profile": profile,
@@ -522,10 +652,13 @@ def main():
         "seconds": args.seconds,
         "warmup_seconds": args.warmup_seconds,
         "repetitions": args.repetitions,
+        "open_loop_seconds": open_loop_seconds,
         "machine": machine(load_average_at_start),
         "summary": summary,
         "targets": None if args.quick else check_targets(summary),
         "runs": repetitions,
+        "open_loop_runs": open_loop_runs,
+        "soak": soaked or None,
     }
     out = Path(tempfile.mkdtemp(prefix="order-bench-out-")) if args.quick else args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -536,8 +669,10 @@ def main():
     shutil.rmtree(workdir, ignore_errors=True)
     failures = sum(summary[kind]["failures"] for kind in ("create", "read", "create_one_at_a_time"))
     failures += summary["dynamodb_local"]["ceiling_non_200"]
+    failures += sum(run["failures"] for runs in summary["open_loop"].values() for run in runs)
+    failures += summary["soak"]["failures"] if summary["soak"] else 0
     if failures:
-        print(f"{failures} requests failed (5xx or transport errors)", file=sys.stderr)
+        print(f"{failures} requests failed (answers other than 2xx, or transport errors)", file=sys.stderr)
         return 1
     return 0
 

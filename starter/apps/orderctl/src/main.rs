@@ -7,7 +7,8 @@
 //!   unless `--reset`;
 //! - `wait-ready`: waits until services answer `/health/ready`;
 //! - `smoke`: the starter's order flow, with assertions, against any URL;
-//! - `load`: a fixed-concurrency load generator for benchmarks;
+//! - `load`: a load generator for benchmarks, at a fixed concurrency (closed
+//!   loop) or a fixed rate (open loop, `--rate`; see load.rs);
 //! - `keygen`, `token`: a development signing key and tokens signed with it
 //!   (see auth.rs);
 //! - `service-token`: the credential order-api presents to order-processor.
@@ -76,7 +77,8 @@ enum Command {
         #[command(flatten)]
         auth: auth::TokenArgs,
     },
-    /// Send orders or reads at a fixed concurrency and report latency.
+    /// Send orders or reads at a fixed concurrency, or at a fixed rate with
+    /// --rate, and report latency.
     Load(load::LoadArgs),
     /// Write a development ES256 signing key and its public JWKS (for AUTH_JWKS_FILE).
     Keygen(auth::KeygenArgs),
@@ -210,5 +212,18 @@ mod tests {
             .err()
             .expect("no value");
         assert_eq!(err.kind(), ErrorKind::InvalidValue, "{err}");
+    }
+
+    #[test]
+    fn load_takes_an_open_loop_rate_in_range() {
+        assert!(parse(&["load"]).is_ok());
+        assert!(parse(&["load", "--rate", "1"]).is_ok());
+        assert!(parse(&["load", "--rate", "100000", "--mode", "read"]).is_ok());
+        for bad in ["0", "100001", "-5", "10/s", "1.5", ""] {
+            let arg = format!("--rate={bad}");
+            let err = parse(&["load", &arg]).err().expect(bad);
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}: {err}");
+            assert!(err.to_string().contains("--rate <PER_SECOND>"), "{err}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! alert rules use exactly these names; the observability tests scrape a live
 //! service and fail when one of them changes.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -69,20 +69,41 @@ const DURATION_BUCKETS: &[f64] = &[
     5.0, 10.0,
 ];
 
+/// How often recorded histogram samples are folded into their buckets.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// Installs the process-wide recorder once and returns its handle; later calls
 /// (several services in one test process) share it.
+///
+/// The recorder keeps every histogram sample (8 bytes; an order records
+/// five in order-api) in a list until something folds them into the
+/// buckets; `render` does, but only when something scrapes `/metrics`, and
+/// on ECS nothing does. So a thread folds them every [`UPKEEP_EVERY`]: a
+/// thread, not a task, because tests install the recorder from one runtime
+/// and outlive it.
 pub fn install() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Suffix("_duration_seconds".to_owned()),
                     DURATION_BUCKETS,
                 )
                 .expect("bucket list is not empty")
                 .install_recorder()
-                .expect("no other metrics recorder is installed")
+                .expect("no other metrics recorder is installed");
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                })
+                .expect("a thread can be started at start-up");
+            handle
         })
         .clone()
 }
