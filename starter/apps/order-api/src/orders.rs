@@ -1,7 +1,9 @@
-//! The order flow: record the order as pending, ask the processor, record
-//! the decision. Each step is durable before the next starts, so a crash or
-//! an unreachable processor at any point leaves a pending order that the
-//! reconciler (or a replay of the request) finishes later.
+//! The order flow: record the order as pending, then ask the processor,
+//! whose transaction also confirms the record; a refusal (or a record that
+//! was no longer pending) the gateway records itself. Each step is durable
+//! before the next starts, so a crash or an unreachable processor at any
+//! point leaves a pending order that the reconciler (or a replay of the
+//! request) finishes later.
 
 use order_common::{
     api::contract::{
