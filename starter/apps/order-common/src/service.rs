@@ -85,6 +85,9 @@ impl Server {
             management_port = self.management_port(),
             "listening"
         );
+        // Each listener may hold its own cap of connections, all in one
+        // process's descriptor table.
+        http::raise_open_file_limit(self.connections.max_connections.saturating_mul(2));
         // The span tells the two ports' shutdown lines apart.
         let public = http::serve(
             self.public,

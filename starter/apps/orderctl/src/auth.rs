@@ -67,8 +67,8 @@ fn write_jwks(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
     std::fs::write(path, jwks + "\n").with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes a private key readable by its owner only.
-fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
+/// Writes a secret readable by its owner only.
+pub(crate) fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -3,7 +3,7 @@
 //! Compose. Kubernetes and ECS generate their own (a chart Secret, an SSM
 //! parameter).
 
-use std::{io::Write, path::PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use order_common::api::service_token::ServiceTokens;
@@ -39,14 +39,7 @@ pub fn run(args: &ServiceTokenArgs) -> anyhow::Result<bool> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    writeln!(file, "{token}").with_context(|| format!("writing {}", path.display()))?;
+    crate::auth::write_private(path, &format!("{token}\n"))?;
     println!("wrote {}", path.display());
     Ok(true)
 }

@@ -96,8 +96,8 @@ const SPARE_DESCRIPTORS: u64 = 256;
 /// runtimes now start processes with a soft limit of 1024, which 1024
 /// connections alone would exhaust, and `accept` would then fail with
 /// EMFILE. Warns when even the hard limit is too low.
-fn raise_open_file_limit(limits: &ConnectionLimits) {
-    let wanted = u64::try_from(limits.max_connections).unwrap_or(u64::MAX) + SPARE_DESCRIPTORS;
+pub fn raise_open_file_limit(max_connections: usize) {
+    let wanted = u64::try_from(max_connections).unwrap_or(u64::MAX) + SPARE_DESCRIPTORS;
     match rlimit::increase_nofile_limit(wanted) {
         Ok(limit) if limit < wanted => tracing::warn!(
             limit,
@@ -124,7 +124,6 @@ pub async fn serve(
     drain: Duration,
     deadline: Duration,
 ) -> io::Result<()> {
-    raise_open_file_limit(&limits);
     let (closed_tx, mut closed_rx) = watch::channel(false);
     let stop = lifecycle.stopped();
     let stop_accepting = async move {

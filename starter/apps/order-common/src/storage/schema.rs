@@ -170,6 +170,14 @@ fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
         .expect("name and type are set")
 }
 
+/// Every index projects the whole item: the reconciler and the customer
+/// listing read orders from the index alone.
+fn all_attributes() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build()
+}
+
 fn string_attribute(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
         .attribute_name(name)
@@ -213,11 +221,7 @@ pub async fn create_table(
                 .index_name(*index)
                 .key_schema(key(hash, KeyType::Hash))
                 .key_schema(key(range, KeyType::Range))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(all_attributes())
                 .build()
                 .expect("index fields are set"),
         );
@@ -281,11 +285,7 @@ async fn add_missing_indexes(
                             .index_name(*index)
                             .key_schema(key(hash, KeyType::Hash))
                             .key_schema(key(range, KeyType::Range))
-                            .projection(
-                                Projection::builder()
-                                    .projection_type(ProjectionType::All)
-                                    .build(),
-                            )
+                            .projection(all_attributes())
                             .build()
                             .expect("index fields are set"),
                     )
