@@ -269,6 +269,23 @@ class Stack:
                 pass
 
 
+def start_services(stack):
+    """Both services on `stack`, and the benchmark product stocked: (services, their extra env)."""
+    services = {"order-processor": stack.start_service("order-processor", {})}
+    service_env = {"order-processor": {},
+                   "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"],
+                                 "PROCESSOR_TIMEOUT_MS": "5000",
+                                 "AUTH_ISSUER": "urn:order-system:dev", "AUTH_AUDIENCE": "order-api",
+                                 "AUTH_JWKS_FILE": str(stack.workdir / "auth" / "jwks.json")}}
+    services["order-api"] = stack.start_service("order-api", service_env["order-api"])
+    status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
+                        {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000},
+                        headers={"Content-Type": "application/json",
+                                 "Authorization": f"Bearer {stack.service_token}"})
+    assert status == 200, body
+    return services, service_env
+
+
 def load_command(stack, api_url, mode, concurrency, seconds, rate=None):
     """`orderctl load`: closed loop at `concurrency`, or open loop at `rate` a second."""
     return ([stack.bin / "orderctl", "load", "--url", api_url, "--mode", mode, "--concurrency", str(concurrency),
@@ -350,11 +367,17 @@ def dynamodb_ceiling(stack, concurrency, seconds, run_id):
     # (the processor makes it again), not an order.
     conflicts = summary["transaction_conflicts"]
     orders = (summary["requests"] - conflicts) / WRITES_PER_ORDER
+    put_units, transaction_units = (
+        summary[f"{call}_write_units"] / summary[f"{call}_calls"] if summary[f"{call}_calls"] else None
+        for call in ("put", "transaction"))
     return {
         "orders_per_second": orders / (summary["duration_us"] / 1e6),
         "dynamodb_local_cpu_ms_per_order": (java_after - java_before) * 1000 / orders if orders else None,
         "transaction_conflicts": conflicts,
         "non_200": summary["non_200"] - conflicts,
+        # ReturnConsumedCapacity, as DynamoDB Local counts it: an order is one of each call.
+        "write_units_per_order": {"put": put_units, "transaction": transaction_units,
+                                  "total": put_units + transaction_units if put_units and transaction_units else None},
     }
 
 
@@ -430,6 +453,10 @@ def median_spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def median_of(spread):
+    return spread and spread["median"]
+
+
 def summarize(repetitions, services, starts, idle_rss, load_rss, images, open_loop_runs, soaked):
     summary = {"per_service": {}}
     summary["dynamodb_local"] = {
@@ -439,6 +466,9 @@ def summarize(repetitions, services, starts, idle_rss, load_rss, images, open_lo
             [r["dynamodb_local_ceiling"]["dynamodb_local_cpu_ms_per_order"] for r in repetitions]),
         "ceiling_transaction_conflicts": sum(r["dynamodb_local_ceiling"]["transaction_conflicts"] for r in repetitions),
         "ceiling_non_200": sum(r["dynamodb_local_ceiling"]["non_200"] for r in repetitions),
+        "write_units_per_order": {
+            call: median_spread([r["dynamodb_local_ceiling"]["write_units_per_order"][call] for r in repetitions])
+            for call in ("put", "transaction", "total")},
     }
     for kind in ("create", "read", "create_one_at_a_time"):
         summary[kind] = {
@@ -536,6 +566,7 @@ def markdown(report):
                      f"{fmt(k['p99'], 2)} | {k['failures']} |")
     d = s["dynamodb_local"]
     ceiling = d["ceiling_orders_per_second"]
+    units = d["write_units_per_order"]
     lines += [
         "",
         f"DynamoDB Local: {fmt(d['cpu_ms_per_order'], 2)} ms of CPU per order under the POST load above. "
@@ -544,6 +575,10 @@ def markdown(report):
         f"{fmt(d['ceiling_orders_per_second'], 0)} orders/s at {fmt(d['ceiling_cpu_ms_per_order'], 2)} ms of CPU "
         f"per order ({d['ceiling_transaction_conflicts']} transaction conflicts retried, "
         f"{d['ceiling_non_200']} other non-200 answers).",
+        "",
+        f"Write units per order, as DynamoDB Local reports them (`ReturnConsumedCapacity`): "
+        f"{fmt(median_of(units['total']), 1)} (the pending order's put {fmt(median_of(units['put']), 1)}, "
+        f"the processor's transaction {fmt(median_of(units['transaction']), 1)}).",
         "",
         f"**Orders through both services: {fmt(s['create']['throughput_per_second']['median'], 0)}/s, "
         f"{fmt(d['create_share_of_ceiling'] and d['create_share_of_ceiling'] * 100, 0)} % of DynamoDB Local's "
@@ -617,18 +652,7 @@ def main():
     stack = Stack(profile, workdir)
     try:
         stack.start_dynamodb()
-        services = {"order-processor": stack.start_service("order-processor", {})}
-        service_env = {"order-processor": {},
-                       "order-api": {"ORDER_PROCESSOR_URL": services["order-processor"]["url"],
-                                     "PROCESSOR_TIMEOUT_MS": "5000",
-                                     "AUTH_ISSUER": "urn:order-system:dev", "AUTH_AUDIENCE": "order-api",
-                                     "AUTH_JWKS_FILE": str(workdir / "auth" / "jwks.json")}}
-        services["order-api"] = stack.start_service("order-api", service_env["order-api"])
-        status, body = http("PUT", f"{services['order-processor']['url']}/inventory/{BENCH_PRODUCT}",
-                            {"name": "Benchmark product", "price": BENCH_PRICE, "stock": 1_000_000_000},
-                            headers={"Content-Type": "application/json",
-                                     "Authorization": f"Bearer {stack.service_token}"})
-        assert status == 200, body
+        services, service_env = start_services(stack)
         time.sleep(1)
         idle_rss = {name: proc_status(s["pid"], "VmRSS") for name, s in services.items()}
         starts = {name: stack.start_times(name, service_env[name], max(args.repetitions, 3) if not args.quick else 1)

@@ -8,6 +8,9 @@
 --   2. TransactWriteItems: stock decrement with price and stock check on the
 --      inventory item + reservation record (attribute_not_exists) + the
 --      order moved to confirmed (status = pending), out of the pending index
+-- Both ask for ReturnConsumedCapacity=TOTAL: the write units each call
+-- costs, as DynamoDB Local counts them, are summed per kind of call (the
+-- capacity model of benchmarks/README.md is checked against them).
 -- Requests alternate between the two; the transaction is for an order put
 -- 1,000 orders (2,000 requests, a few seconds) earlier, so its put has long
 -- been answered even through the emulator's pauses, every condition holds
@@ -31,7 +34,10 @@ local inventory = os.getenv("INVENTORY_TABLE") or "inventory"
 local reservations = os.getenv("RESERVATIONS_TABLE") or "reservations"
 local lag = 1000
 local counter = 0
-conflicts = 0 -- global: done() reads it from each thread
+-- Globals: done() reads them from each thread.
+conflicts = 0
+put_calls, put_units = 0, 0
+transaction_calls, transaction_units = 0, 0
 local threads = {}
 
 -- wrk.format replaces wrk.headers when given headers: build the whole set.
@@ -57,7 +63,7 @@ local function put_pending(n)
     .. '"created_at":{"S":"2026-01-01T00:00:00.000Z"},"pending_action":{"S":"process"},'
     .. '"pending_shard":{"S":"process#' .. (n % 8) .. '"}},'
     .. '"ConditionExpression":"attribute_not_exists(#key)","ExpressionAttributeNames":{"#key":"order_id"},'
-    .. '"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}'
+    .. '"ReturnValuesOnConditionCheckFailure":"ALL_OLD","ReturnConsumedCapacity":"TOTAL"}'
 end
 
 local function reserve(n)
@@ -78,7 +84,8 @@ local function reserve(n)
     .. 'REMOVE pending_action, pending_shard, attempts, next_attempt_at",'
     .. '"ConditionExpression":"#status = :pending","ExpressionAttributeNames":{"#status":"status"},'
     .. '"ExpressionAttributeValues":{":confirmed":{"S":"confirmed"},":total_price":{"N":"' .. price .. '"},'
-    .. '":processed_at":{"S":"2026-01-01T00:00:00.000Z"},":pending":{"S":"pending"}}}}]}'
+    .. '":processed_at":{"S":"2026-01-01T00:00:00.000Z"},":pending":{"S":"pending"}}}}],'
+    .. '"ReturnConsumedCapacity":"TOTAL"}'
 end
 
 request = function()
@@ -103,17 +110,38 @@ setup = function(thread)
   table.insert(threads, thread)
 end
 
+local function capacity_units(body)
+  local units = 0
+  for value in body:gmatch('"CapacityUnits":([%d.]+)') do
+    units = units + tonumber(value)
+  end
+  return units
+end
+
 response = function(status, _, body)
   if status == 400 and body:find("TransactionConflict", 1, true) then
     conflicts = conflicts + 1
+  elseif status == 200 then
+    -- A transaction answers a list of tables, a put one table.
+    if body:find('"ConsumedCapacity":[', 1, true) then
+      transaction_calls = transaction_calls + 1
+      transaction_units = transaction_units + capacity_units(body)
+    else
+      put_calls = put_calls + 1
+      put_units = put_units + capacity_units(body)
+    end
   end
 end
 
 done = function(summary)
-  local total_conflicts = 0
+  local sums = {conflicts = 0, put_calls = 0, put_units = 0, transaction_calls = 0, transaction_units = 0}
   for _, thread in ipairs(threads) do
-    total_conflicts = total_conflicts + thread:get("conflicts")
+    for name, _ in pairs(sums) do
+      sums[name] = sums[name] + thread:get(name)
+    end
   end
-  io.write(string.format('{"requests": %d, "duration_us": %d, "non_200": %d, "transaction_conflicts": %d}\n',
-    summary.requests, summary.duration, summary.errors.status, total_conflicts))
+  io.write(string.format('{"requests": %d, "duration_us": %d, "non_200": %d, "transaction_conflicts": %d, '
+    .. '"put_calls": %d, "put_write_units": %.1f, "transaction_calls": %d, "transaction_write_units": %.1f}\n',
+    summary.requests, summary.duration, summary.errors.status, sums.conflicts,
+    sums.put_calls, sums.put_units, sums.transaction_calls, sums.transaction_units))
 end

@@ -1,6 +1,7 @@
 # Benchmarks: not a test; figures go to benchmarks/results/latest.{json,md}.
 
 BENCH_ARGS ?=
+PROFILE_ARGS ?=
 
 .PHONY: bench
 bench: ## Measure start time, memory, CPU per order, throughput and latency (release build, 5 × 15 s after a 30 s warm-up; e.g. BENCH_ARGS="--concurrency 8")
@@ -9,3 +10,7 @@ bench: ## Measure start time, memory, CPU per order, throughput and latency (rel
 .PHONY: bench-quick
 bench-quick: ## The benchmark's smoke run (debug build, 2 s), as make test runs it
 	python3 benchmarks/bench.py --quick
+
+.PHONY: bench-profile
+bench-profile: ## Where the services' CPU goes under the create load (perf; writes benchmarks/results/profile.{md,json})
+	python3 benchmarks/profile.py $(PROFILE_ARGS)

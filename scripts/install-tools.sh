@@ -4,6 +4,7 @@
 #               .tools/cargo when the machine's differ) and DynamoDB Local
 #   lint        Debian's shellcheck
 #   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
+#   profile     perf (Debian's linux-perf; samples the services in make bench-profile)
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -30,6 +31,9 @@ for group in "$@"; do
       ;;
     bench)
       command -v wrk >/dev/null || apt_install wrk
+      ;;
+    profile)
+      command -v perf >/dev/null || apt_install linux-perf
       ;;
     *) echo "unknown tool group: $group" >&2; exit 2 ;;
   esac

@@ -10,10 +10,12 @@
 //! before the request is read any further.
 //!
 //! - [`config`]: the `AUTH_*` settings;
-//! - [`keys`]: the issuer's keys, cached and refreshed.
+//! - [`keys`]: the issuer's keys, cached and refreshed;
+//! - [`verified`]: tokens already verified, remembered until they expire.
 
 pub mod config;
 pub mod keys;
+pub mod verified;
 
 use std::sync::Arc;
 
@@ -35,6 +37,7 @@ pub use config::AuthConfig;
 /// The `realm` of order-api's bearer challenges.
 const REALM: &str = "order-api";
 use keys::{Keys, VerifyingKey};
+use verified::VerifiedTokens;
 
 /// The caller of a request, as its token says.
 #[derive(Debug, Clone)]
@@ -57,6 +60,7 @@ pub struct Authenticator {
     keys: Keys,
     validation: Validation,
     subject_claim: String,
+    verified: VerifiedTokens,
 }
 
 impl Authenticator {
@@ -82,6 +86,7 @@ impl Authenticator {
             keys,
             validation,
             subject_claim: config.subject_claim.clone(),
+            verified: VerifiedTokens::new(config.token_cache_size),
         })
     }
 
@@ -89,16 +94,22 @@ impl Authenticator {
     /// issuer's keys were never loaded) to answer instead.
     pub async fn authenticate(self: &Arc<Self>, headers: &HeaderMap) -> Result<Caller, Problem> {
         let token = bearer_token(headers, REALM)?;
+        if self.keys.stale() {
+            let this = Arc::clone(self);
+            tokio::spawn(async move { this.keys.refresh().await });
+        }
+        // Read before the keys: a token verified while they change is
+        // remembered under the older set, and verified again next time.
+        let key_generation = self.keys.generation();
+        if let Some(caller) = self.verified.get(token, key_generation) {
+            return Ok(caller);
+        }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("the token is not a signed JWT with a supported algorithm"))?;
         if header.alg.family() == jsonwebtoken::AlgorithmFamily::Hmac {
             return Err(invalid(
                 "the token must be signed with the issuer's asymmetric key",
             ));
-        }
-        if self.keys.stale() {
-            let this = Arc::clone(self);
-            tokio::spawn(async move { this.keys.refresh().await });
         }
         let mut keys = self.keys.current();
         if find_key(&keys, header.kid.as_deref()).is_none() {
@@ -130,10 +141,18 @@ impl Authenticator {
                 ))
             })?
             .to_owned();
-        Ok(Caller {
+        let caller = Caller {
             customer_id,
             admin: has_admin_scope(&claims),
-        })
+        };
+        // `exp` is required and checked above; a fractional one is rare
+        // enough to go uncached.
+        if let Some(exp) = claims.get("exp").and_then(Value::as_u64) {
+            let expires_at = exp.saturating_add(self.validation.leeway);
+            self.verified
+                .insert(token, key_generation, expires_at, &caller);
+        }
+        Ok(caller)
     }
 }
 

@@ -140,10 +140,21 @@ pub fn main<S: Service>() -> ExitCode {
             return ExitCode::from(START_FAILURE);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(S::common_config(&config).worker_threads)
-        .enable_all()
-        .build();
+    let worker_threads = S::common_config(&config).worker_threads;
+    // One thread (the default): the single-thread scheduler runs the accept
+    // loop and every connection on this thread. The multi-thread one would
+    // run `block_on` here and the connections on a worker, and wake one
+    // thread from the other for every new connection and shutdown step.
+    let runtime = if worker_threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads)
+            .enable_all()
+            .build()
+    };
     match runtime {
         Ok(runtime) => runtime.block_on(serve::<S>(config)),
         Err(err) => {

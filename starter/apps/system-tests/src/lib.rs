@@ -294,6 +294,7 @@ pub fn auth_config() -> AuthConfig {
         leeway: Duration::from_secs(5),
         jwks_timeout: Duration::from_secs(2),
         jwks_min_refresh: Duration::from_secs(30),
+        token_cache_size: 10_000,
         // Off, as the per-client limit is in these tests: the limits tests
         // turn each on where they are about it.
         customer_rate_limit: None,

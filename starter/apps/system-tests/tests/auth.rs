@@ -6,7 +6,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use axum::{Json, Router, extract::State, routing};
@@ -295,6 +295,62 @@ async fn keys_come_from_the_issuer_and_a_rotation_is_picked_up() {
     assert_eq!(count_items(&tables.orders).await, 2);
 }
 
+/// A token verified once is remembered (its next requests skip the
+/// signature check), but never past its `exp` nor past its key's withdrawal.
+#[tokio::test]
+async fn a_remembered_token_still_expires_and_goes_with_its_key() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let issuer = Issuer::default();
+    let (old, new) = (
+        SigningKey::generate_es256().unwrap(),
+        SigningKey::generate_es256().unwrap(),
+    );
+    issuer.publish(&[&old]);
+    let mut config = api_config(&tables, &processor.url);
+    config.auth.jwks = JwksSource::Url(issuer.serve(loopback_listener().await));
+    config.auth.jwks_min_refresh = Duration::ZERO;
+    config.auth.leeway = Duration::ZERO;
+    let api = spawn_api(config).await;
+    let url = format!("{}/orders", api.url);
+
+    let lasting = client_with(&old.token(&Grant::dev("CUST001")));
+    let placed = post_json(&lasting, &url, &order_for(None)).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let order_url = format!("{url}/{}", placed.body["order_id"].as_str().unwrap());
+
+    // Expiry: a two-second token, accepted twice (the second time from the
+    // cache), is refused once its exp has passed.
+    let mut brief = Grant::dev("CUST001");
+    brief.ttl = Duration::from_secs(2);
+    let brief = client_with(&old.token(&brief));
+    for _ in 0..2 {
+        let read = get(&brief, &order_url).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let refused = loop {
+        let read = get(&brief, &order_url).await;
+        if read.status != 200 || Instant::now() > deadline {
+            break read;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_unauthenticated(&refused, true, "expired");
+    assert_eq!(refused.body["detail"], "the token has expired");
+
+    // Withdrawal: the issuer drops the old key; the first token signed with
+    // the new one brings the new key set in, and the remembered token,
+    // signed with the old key, is refused from then on.
+    assert_eq!(get(&lasting, &order_url).await.status, 200);
+    issuer.publish(&[&new]);
+    let renewed = client_with(&new.token(&Grant::dev("CUST001")));
+    assert_eq!(get(&renewed, &order_url).await.status, 200);
+    assert_unauthenticated(&get(&lasting, &order_url).await, true, "withdrawn key");
+    // Start-up, the new kid, and the old one (unknown now, so one more look).
+    assert_eq!(issuer.fetches(), 3);
+}
+
 #[tokio::test]
 async fn unknown_key_ids_cannot_hammer_the_issuer() {
     let tables = fresh_tables().await;
@@ -376,6 +432,8 @@ fn bad_auth_settings_stop_the_gateway_at_start_up() {
         ("AUTH_JWKS_TIMEOUT_MS", "0"),
         ("AUTH_JWKS_MIN_REFRESH_SECONDS", "86400"),
         ("AUTH_SUBJECT_CLAIM", "a claim"),
+        ("AUTH_TOKEN_CACHE_SIZE", "-1"),
+        ("AUTH_TOKEN_CACHE_SIZE", "2000000"),
     ] {
         let mut env: Vec<(&str, &str)> = good.iter().copied().filter(|(k, _)| *k != name).collect();
         env.push((name, value));

@@ -31,6 +31,10 @@ pub struct AuthConfig {
     /// `AUTH_JWKS_MIN_REFRESH_SECONDS`: the fewest seconds between two fetches
     /// of the JWKS, however many tokens name unknown keys (default 30).
     pub jwks_min_refresh: Duration,
+    /// `AUTH_TOKEN_CACHE_SIZE`: how many verified tokens are remembered, so
+    /// their next requests skip the signature check (default 10000; 0 turns
+    /// the cache off). See [`super::verified`].
+    pub token_cache_size: u64,
     /// `CUSTOMER_RATE_LIMIT_PER_SECOND` (0 turns it off) and
     /// `CUSTOMER_RATE_LIMIT_BURST`: requests per authenticated customer,
     /// whatever addresses they come from (default 1000/s, bursts of 2000).
@@ -104,6 +108,7 @@ impl AuthConfig {
             leeway: env.seconds("AUTH_LEEWAY_SECONDS", 30, 0, 300)?,
             jwks_timeout: env.millis("AUTH_JWKS_TIMEOUT_MS", 2000, 100, 30_000)?,
             jwks_min_refresh: env.seconds("AUTH_JWKS_MIN_REFRESH_SECONDS", 30, 0, 3600)?,
+            token_cache_size: env.int_in_range("AUTH_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000)?,
             customer_rate_limit: customer_rate_limit(env)?,
         })
     }

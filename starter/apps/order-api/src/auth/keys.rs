@@ -46,6 +46,12 @@ pub struct VerifyingKey {
 struct Held {
     keys: Arc<Vec<VerifyingKey>>,
     fetched_at: Option<Instant>,
+    /// The JWKS document the keys came from, to tell a change from a
+    /// refresh that brought the same keys.
+    document: Vec<u8>,
+    /// Counts the changes of the key set: a token verified under an older
+    /// generation must be verified again (its key may be gone).
+    generation: u64,
 }
 
 pub struct Keys {
@@ -73,6 +79,8 @@ impl Keys {
             held: RwLock::new(Held {
                 keys: Arc::default(),
                 fetched_at: None,
+                document: Vec::new(),
+                generation: 0,
             }),
             last_fetch: tokio::sync::Mutex::new(None),
         })
@@ -86,6 +94,12 @@ impl Keys {
     /// Whether keys were ever loaded.
     pub fn loaded(&self) -> bool {
         self.held.read().expect("not poisoned").fetched_at.is_some()
+    }
+
+    /// Which key set is held: changes whenever a fetch brings a different
+    /// JWKS document.
+    pub fn generation(&self) -> u64 {
+        self.held.read().expect("not poisoned").generation
     }
 
     /// Whether the keys are older than [`MAX_AGE`].
@@ -107,9 +121,13 @@ impl Keys {
         }
         *last = Some(Instant::now());
         match self.fetch().await {
-            Ok(keys) => {
+            Ok((keys, document)) => {
                 tracing::info!(source = ?self.source, keys = keys.len(), "token signing keys loaded");
                 let mut held = self.held.write().expect("not poisoned");
+                if held.document != document {
+                    held.generation += 1;
+                    held.document = document;
+                }
                 held.keys = Arc::new(keys);
                 held.fetched_at = Some(Instant::now());
             }
@@ -120,7 +138,8 @@ impl Keys {
         self.current()
     }
 
-    async fn fetch(&self) -> Result<Vec<VerifyingKey>, String> {
+    /// The usable keys of the JWKS document, and the document.
+    async fn fetch(&self) -> Result<(Vec<VerifyingKey>, Vec<u8>), String> {
         let body = match &self.source {
             JwksSource::File(path) => tokio::fs::read(path)
                 .await
@@ -147,7 +166,7 @@ impl Keys {
         if body.len() > MAX_JWKS_BYTES {
             return Err(format!("the JWKS is larger than {MAX_JWKS_BYTES} bytes"));
         }
-        parse_jwks(&body)
+        Ok((parse_jwks(&body)?, body))
     }
 }
 
