@@ -319,10 +319,10 @@ async fn a_remembered_token_still_expires_and_goes_with_its_key() {
     assert_eq!(placed.status, 201, "{}", placed.body);
     let order_url = format!("{url}/{}", placed.body["order_id"].as_str().unwrap());
 
-    // Expiry: a two-second token, accepted twice (the second time from the
+    // Expiry: a three-second token, accepted twice (the second time from the
     // cache), is refused once its exp has passed.
     let mut brief = Grant::dev("CUST001");
-    brief.ttl = Duration::from_secs(2);
+    brief.ttl = Duration::from_secs(3);
     let brief = client_with(&old.token(&brief));
     for _ in 0..2 {
         let read = get(&brief, &order_url).await;

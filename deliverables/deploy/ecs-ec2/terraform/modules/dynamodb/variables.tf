@@ -22,10 +22,11 @@ variable "provisioned_capacity" {
   description = <<-EOT
     Read and write capacity units per table and index when billing_mode is PROVISIONED. The
     free tier covers 25 RCU and 25 WCU summed over every table and index in the Region; the
-    default uses 20 of each and leaves 5 for anything else in the account. One order costs 11
-    WCU across tables and indexes (transactional writes count twice; the pending index takes 2 of
-    them), so this sustains roughly one order a second, with DynamoDB burst capacity absorbing
-    short peaks. Reads go mostly to the pending index: each order-api task's reconciler queries
+    default uses 20 of each and leaves 5 for anything else in the account. One order costs 13
+    WCU, as DynamoDB Local's ReturnConsumedCapacity counts them (a transaction's writes, its index
+    updates included, count twice): 3 each on the orders table and its two indexes, 2 each on
+    inventory and reservations. 4 WCU on each sustains about 1.3 orders a second, with DynamoDB
+    burst capacity absorbing short peaks. Reads go mostly to the pending index: each order-api task's reconciler queries
     its eight shards per action every pass (about 2 RCU a second when idle); the processor reads
     a product's price once and the reservations only on a replay.
   EOT
@@ -38,11 +39,11 @@ variable "provisioned_capacity" {
   })
   nullable = false
   default = {
-    orders                   = { read = 5, write = 5 }
-    orders_by_customer_index = { read = 3, write = 3 }
-    orders_pending_index     = { read = 6, write = 2 }
-    inventory                = { read = 3, write = 5 }
-    reservations             = { read = 3, write = 5 }
+    orders                   = { read = 5, write = 4 }
+    orders_by_customer_index = { read = 3, write = 4 }
+    orders_pending_index     = { read = 6, write = 4 }
+    inventory                = { read = 3, write = 4 }
+    reservations             = { read = 3, write = 4 }
   }
 
   validation {
