@@ -4,7 +4,8 @@
 #               .tools/cargo when the machine's differ) and DynamoDB Local
 #   lint        Debian's shellcheck
 #   bench       Debian's wrk (drives DynamoDB Local directly in make bench)
-#   profile     perf (Debian's linux-perf; samples the services in make bench-profile)
+#   profile     perf (Debian's linux-perf, Ubuntu's linux-tools for the running
+#               kernel; samples the services in make bench-profile)
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -33,7 +34,13 @@ for group in "$@"; do
       command -v wrk >/dev/null || apt_install wrk
       ;;
     profile)
-      command -v perf >/dev/null || apt_install linux-perf
+      if ! command -v perf >/dev/null; then
+        if grep -q '^ID=ubuntu' /etc/os-release; then
+          apt_install linux-tools-common "linux-tools-$(uname -r)"
+        else
+          apt_install linux-perf
+        fi
+      fi
       ;;
     *) echo "unknown tool group: $group" >&2; exit 2 ;;
   esac
