@@ -10,12 +10,13 @@ use std::{
 };
 
 use axum::{Json, Router, extract::State, routing};
-use order_api::auth::keys::JwksSource;
+use order_api::auth::{AuthConfig, keys::JwksSource};
 use order_common::dev_tokens::{Grant, SigningKey};
+use order_common::storage::schema::TableNames;
 use serde_json::{Value, json};
 use system_tests::{
-    Answer, answer, api_config, assert_problem, bearer, count_items, fresh_tables, get, http,
-    http_anonymous, http_as, post, post_json, spawn_api, spawn_processor, spawn_stack, stock,
+    Answer, InProcess, answer, api_config, assert_problem, bearer, count_items, fresh_tables, get,
+    http, http_anonymous, http_as, post, post_json, spawn_api, spawn_processor, spawn_stack, stock,
     test_key,
 };
 
@@ -257,21 +258,41 @@ async fn loopback_listener() -> tokio::net::TcpListener {
     tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
-#[tokio::test]
-async fn keys_come_from_the_issuer_and_a_rotation_is_picked_up() {
+/// A gateway that takes its keys from `issuer` (with `auth` adjusting the
+/// other settings), its processor, and their fresh tables.
+struct IssuerStack {
+    tables: TableNames,
+    _processor: InProcess,
+    /// The gateway's `/orders` URL.
+    orders_url: String,
+    _api: InProcess,
+}
+
+async fn spawn_with_issuer(issuer: &Issuer, auth: impl FnOnce(&mut AuthConfig)) -> IssuerStack {
     let tables = fresh_tables().await;
     let processor = spawn_processor(&tables).await;
+    let mut config = api_config(&tables, &processor.url);
+    config.auth.jwks = JwksSource::Url(issuer.serve(loopback_listener().await));
+    auth(&mut config.auth);
+    let api = spawn_api(config).await;
+    IssuerStack {
+        tables,
+        _processor: processor,
+        orders_url: format!("{}/orders", api.url),
+        _api: api,
+    }
+}
+
+#[tokio::test]
+async fn keys_come_from_the_issuer_and_a_rotation_is_picked_up() {
     let issuer = Issuer::default();
     let (es256, rs256) = (
         SigningKey::generate_es256().unwrap(),
         SigningKey::generate_rs256().unwrap(),
     );
     issuer.publish(&[&es256]);
-    let mut config = api_config(&tables, &processor.url);
-    config.auth.jwks = JwksSource::Url(issuer.serve(loopback_listener().await));
-    config.auth.jwks_min_refresh = Duration::ZERO;
-    let api = spawn_api(config).await;
-    let url = format!("{}/orders", api.url);
+    let stack = spawn_with_issuer(&issuer, |auth| auth.jwks_min_refresh = Duration::ZERO).await;
+    let url = stack.orders_url.clone();
     assert_eq!(issuer.fetches(), 1, "loaded once at start-up");
 
     let grant = Grant::dev("CUST001");
@@ -292,27 +313,25 @@ async fn keys_come_from_the_issuer_and_a_rotation_is_picked_up() {
     let placed = post_json(&rotated, &url, &order_for(None)).await;
     assert_eq!(placed.status, 201, "RS256 after rotation: {}", placed.body);
     assert_eq!(issuer.fetches(), 3);
-    assert_eq!(count_items(&tables.orders).await, 2);
+    assert_eq!(count_items(&stack.tables.orders).await, 2);
 }
 
 /// A token verified once is remembered (its next requests skip the
 /// signature check), but never past its `exp` nor past its key's withdrawal.
 #[tokio::test]
 async fn a_remembered_token_still_expires_and_goes_with_its_key() {
-    let tables = fresh_tables().await;
-    let processor = spawn_processor(&tables).await;
     let issuer = Issuer::default();
     let (old, new) = (
         SigningKey::generate_es256().unwrap(),
         SigningKey::generate_es256().unwrap(),
     );
     issuer.publish(&[&old]);
-    let mut config = api_config(&tables, &processor.url);
-    config.auth.jwks = JwksSource::Url(issuer.serve(loopback_listener().await));
-    config.auth.jwks_min_refresh = Duration::ZERO;
-    config.auth.leeway = Duration::ZERO;
-    let api = spawn_api(config).await;
-    let url = format!("{}/orders", api.url);
+    let stack = spawn_with_issuer(&issuer, |auth| {
+        auth.jwks_min_refresh = Duration::ZERO;
+        auth.leeway = Duration::ZERO;
+    })
+    .await;
+    let url = stack.orders_url.clone();
 
     let lasting = client_with(&old.token(&Grant::dev("CUST001")));
     let placed = post_json(&lasting, &url, &order_for(None)).await;
@@ -353,15 +372,13 @@ async fn a_remembered_token_still_expires_and_goes_with_its_key() {
 
 #[tokio::test]
 async fn unknown_key_ids_cannot_hammer_the_issuer() {
-    let tables = fresh_tables().await;
-    let processor = spawn_processor(&tables).await;
     let issuer = Issuer::default();
     issuer.publish(&[test_key()]);
-    let mut config = api_config(&tables, &processor.url);
-    config.auth.jwks = JwksSource::Url(issuer.serve(loopback_listener().await));
-    config.auth.jwks_min_refresh = Duration::from_secs(3600);
-    let api = spawn_api(config).await;
-    let url = format!("{}/orders", api.url);
+    let stack = spawn_with_issuer(&issuer, |auth| {
+        auth.jwks_min_refresh = Duration::from_secs(3600);
+    })
+    .await;
+    let url = stack.orders_url.clone();
     let flood: Vec<_> = (0..20)
         .map(|_| {
             let token = SigningKey::generate_es256()
