@@ -12,8 +12,8 @@ each category's share of a service's CPU and its microseconds per order
 (the share times the CPU per order measured from /proc over the same
 window), then the functions that took the most.
 
-The figures carry perf's own cost (about 1 to 2 % at this rate). Results go
-to benchmarks/results/profile.{md,json}.
+The CPU per order includes perf's own sampling cost, which was not measured
+apart. Results go to benchmarks/results/profile.{md,json}.
 """
 
 import argparse

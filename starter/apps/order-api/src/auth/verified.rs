@@ -14,8 +14,8 @@
 //! - refusals are never kept (a client cannot fill the cache with garbage;
 //!   each bad token pays its own verification);
 //! - the cache holds a SHA-256 digest of each token, not the token, and is
-//!   bounded (`AUTH_TOKEN_CACHE_SIZE` entries of about 100 bytes; least
-//!   recently used first out).
+//!   bounded (`AUTH_TOKEN_CACHE_SIZE` entries of about 100 bytes; past
+//!   that, moka's admission and eviction policy decides what stays).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
