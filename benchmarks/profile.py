@@ -13,7 +13,16 @@ each category's share of a service's CPU and its microseconds per order
 window), then the functions that took the most.
 
 The CPU per order includes perf's own sampling cost, which was not measured
-apart. Results go to benchmarks/results/profile.{md,json}.
+apart.
+
+Then, with perf stopped, the floor: wrk sends each service bare requests
+(`GET /health/live`, through the same middleware) over as many connections
+and at the same rate as the orders came, and the CPU per request is read from
+/proc. An order is three HTTP exchanges for order-api (the client's request,
+its DynamoDB call, its call to the processor) and two for the processor (the
+gateway's call, its DynamoDB call); counting each at one bare request's cost
+estimates what HTTP between two services and DynamoDB costs per order before
+any work of ours. Results go to benchmarks/results/profile.{md,json}.
 """
 
 import argparse
@@ -51,6 +60,10 @@ KERNEL_CATEGORIES = [
     ("kernel: other (syscall entry, memory, ...)", r""),
 ]
 TOP_FUNCTIONS = 15
+# HTTP exchanges per order: order-api serves the client and calls DynamoDB and
+# the processor; the processor serves order-api and calls DynamoDB.
+EXCHANGES_PER_ORDER = {"order-api": 3, "order-processor": 2}
+FLOOR_SECONDS = 10
 
 
 def category(dso, symbol):
@@ -87,6 +100,29 @@ def profile_service(data, cpu_us_per_order):
     }
 
 
+def bare_request_floor(services, workdir, concurrency, per_second):
+    """Each service's CPU per bare request (`GET /health/live`) at the orders' pace."""
+    # wrk paces each connection by a pause before every request; the pause
+    # that gives `per_second` in all over `concurrency` connections.
+    pace = workdir / "pace.lua"
+    pace.write_text(f"function delay() return {max(1, round(concurrency * 1000 / per_second))} end\n")
+    floor = {}
+    for name, service in services.items():
+        before = bench.cpu_seconds(service["pid"])
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{concurrency}", f"-d{FLOOR_SECONDS}s", "-s", str(pace), f"{service['url']}/health/live"],
+            capture_output=True, text=True, check=True).stdout
+        spent = bench.cpu_seconds(service["pid"]) - before
+        requests = int(re.search(r"(\d+) requests in", output).group(1))
+        if "Non-2xx" in output or not requests:
+            raise SystemExit(f"the bare requests to {name} failed: {output}")
+        per_request = spent * 1e6 / requests
+        floor[name] = {"requests_per_second": requests / FLOOR_SECONDS, "cpu_us_per_request": per_request,
+                       "exchanges_per_order": EXCHANGES_PER_ORDER[name],
+                       "cpu_us_per_order": per_request * EXCHANGES_PER_ORDER[name]}
+    return floor
+
+
 def escape(cell):
     """A table cell: a `|` in a Rust type would end it."""
     return cell.replace("|", "\\|")
@@ -109,6 +145,19 @@ def markdown(report):
         lines += [f"| {c['category']} | {c['percent']:.1f} % | {c['us_per_order']:.0f} |" for c in service["categories"]]
         lines += ["", "| function (self time) | share |", "| --- | --- |"]
         lines += [f"| `{escape(f['function'])}` | {f['percent']:.1f} % |" for f in service["top_functions"]]
+    floor = report["floor"]
+    lines += ["", "## The floor: bare HTTP exchanges at the same pace", "",
+              f"wrk, {report['concurrency']} connections paced to the orders' rate, `GET /health/live` for "
+              f"{FLOOR_SECONDS} s on each service, perf stopped. Each HTTP exchange of an order counted at one "
+              "bare request's CPU: what HTTP alone costs an order here, before any work of ours.", "",
+              "| service | bare requests/s | µs per bare request | exchanges per order | floor µs per order | measured µs per order |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {name} | {f['requests_per_second']:.0f} | {f['cpu_us_per_request']:.0f} | {f['exchanges_per_order']} "
+              f"| {f['cpu_us_per_order']:.0f} | {report['services'][name]['cpu_us_per_order']:.0f} |"
+              for name, f in floor.items()]
+    total_floor = sum(f["cpu_us_per_order"] for f in floor.values())
+    total = sum(s["cpu_us_per_order"] for s in report["services"].values())
+    lines += [f"| both | | | | **{total_floor:.0f}** | **{total:.0f}** |"]
     return "\n".join(lines) + "\n"
 
 
@@ -151,6 +200,7 @@ def main():
         if not orders or created["non_2xx"]:
             raise SystemExit(f"the create load failed: {created['statuses']}")
         cpu_us = {name: (cpu_after[name] - cpu_before[name]) * 1e6 / orders for name in services}
+        floor = bare_request_floor(services, workdir, args.concurrency, created["throughput_per_second"])
         report = {
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "concurrency": args.concurrency,
@@ -159,6 +209,7 @@ def main():
             "orders_per_second": created["throughput_per_second"],
             "machine": bench.machine(load_average_at_start),
             "services": {name: profile_service(workdir / f"{name}.data", cpu_us[name]) for name in services},
+            "floor": floor,
         }
     finally:
         stack.stop()

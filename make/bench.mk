@@ -12,5 +12,5 @@ bench-quick: ## The benchmark's smoke run (debug build, 2 s), as make test runs 
 	python3 benchmarks/bench.py --quick
 
 .PHONY: bench-profile
-bench-profile: ## Where the services' CPU goes under the create load (perf; writes benchmarks/results/profile.{md,json})
+bench-profile: ## Where the services' CPU goes under the create load (perf), and what bare HTTP requests cost at the same pace (writes benchmarks/results/profile.{md,json})
 	python3 benchmarks/profile.py $(PROFILE_ARGS)
