@@ -308,18 +308,23 @@ def load(stack, api_url, mode, concurrency, seconds, rate=None):
     return load_result(output.stdout, output.stderr)
 
 
-def open_loop(stack, api_url, capacity, concurrency, seconds):
+def open_loop(stack, services, capacity, concurrency, seconds):
     """p50/p99 at fixed shares of the closed-loop throughput, per mode. At most
     `concurrency` requests in flight, as in the closed loop: as many
     connections, so memory figures stay comparable; a request that waits for
-    a slot still counts its wait, from its scheduled send time."""
+    a slot still counts its wait, from its scheduled send time. Also the
+    services' CPU per request at each rate: below saturation fewer requests
+    share a wake-up, so it differs from the closed loop's."""
     runs = {}
     for mode, per_second in capacity.items():
         runs[mode] = []
         for share in OPEN_LOOP_SHARES:
             rate = max(1, round(share * per_second))
-            result = load(stack, api_url, mode, concurrency, seconds, rate)
-            runs[mode].append({"share_of_capacity": share, **result})
+            cpu_before = {name: cpu_seconds(s["pid"]) for name, s in services.items()}
+            result = load(stack, services["order-api"]["url"], mode, concurrency, seconds, rate)
+            cpu_us = {name: (cpu_seconds(s["pid"]) - cpu_before[name]) * 1e6 / max(1, result["requests"])
+                      for name, s in services.items()}
+            runs[mode].append({"share_of_capacity": share, "cpu_us_per_request": cpu_us, **result})
     return runs
 
 
@@ -484,6 +489,7 @@ def summarize(repetitions, services, starts, idle_rss, load_rss, images, open_lo
         mode: [{"share_of_capacity": run["share_of_capacity"], "rate_per_second": run["rate_per_second"],
                 "throughput_per_second": run["throughput_per_second"], "p50": run["latency_ms"]["p50"],
                 "p99": run["latency_ms"]["p99"], "max_send_delay_ms": run["max_send_delay_ms"],
+                "cpu_us_per_request": sum(run["cpu_us_per_request"].values()),
                 "failures": run["non_2xx"]} for run in runs]
         for mode, runs in open_loop_runs.items()
     }
@@ -587,14 +593,16 @@ def markdown(report):
     lines += ["", f"Latency below saturation: `orderctl load --rate`, open loop (a fixed arrival rate; latency counted "
               f"from each request's scheduled send time), {report['open_loop_seconds']} s per rate, at shares of the "
               f"median closed-loop throughput above; at most {report['concurrency']} requests in flight. "
-              f"\"latest send\" is how far behind schedule a request was sent (no free slot, or a busy client).",
-              "", "| load | share of capacity | rate (/s) | achieved (/s) | p50 ms | p99 ms | latest send ms | failures |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+              f"\"latest send\" is how far behind schedule a request was sent (no free slot, or a busy client). "
+              f"CPU: both services' together, per request, at that rate.",
+              "", "| load | share of capacity | rate (/s) | achieved (/s) | p50 ms | p99 ms | latest send ms "
+              "| CPU µs per request | failures |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for mode, label in (("create", "POST /orders"), ("read", "GET /orders/{id}")):
         for run in s["open_loop"][mode]:
             lines.append(f"| {label} | {run['share_of_capacity'] * 100:.0f} % | {run['rate_per_second']} | "
                          f"{fmt(run['throughput_per_second'], 0)} | {fmt(run['p50'], 2)} | {fmt(run['p99'], 2)} | "
-                         f"{fmt(run['max_send_delay_ms'], 1)} | {run['failures']} |")
+                         f"{fmt(run['max_send_delay_ms'], 1)} | {fmt(run['cpu_us_per_request'], 0)} | {run['failures']} |")
     soaked = s["soak"]
     if soaked:
         rates = soaked["rates_per_second"]
@@ -661,7 +669,7 @@ def main():
         repetitions = [one_repetition(stack, services, args.concurrency, args.seconds, i) for i in range(args.repetitions)]
         capacity = {mode: statistics.median(r[mode]["throughput_per_second"] for r in repetitions)
                     for mode in ("create", "read")}
-        open_loop_runs = open_loop(stack, services["order-api"]["url"], capacity, args.concurrency, open_loop_seconds)
+        open_loop_runs = open_loop(stack, services, capacity, args.concurrency, open_loop_seconds)
         soaked = args.soak_seconds and soak(stack, services, capacity, args.concurrency, args.soak_seconds)
         load_rss = {name: proc_status(s["pid"], "VmHWM") for name, s in services.items()}
     finally:
