@@ -422,6 +422,13 @@ def one_repetition(stack, services, concurrency, seconds, index):
     return result
 
 
+def build_binaries(profile, workspace=APPS, target_dir=None):
+    """The workspace's binaries in Cargo profile `profile` ("dev" is the debug build)."""
+    subprocess.run(["cargo", "build", "--quiet", "--bins", "--locked", "--profile", profile,
+                    "--manifest-path", str(workspace / "Cargo.toml"),
+                    *([] if target_dir is None else ["--target-dir", str(target_dir)])], check=True)
+
+
 def image_sizes_mb():
     """Each service image's content: its static binary plus the CA bundle."""
     target = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}[platform.machine()]
@@ -653,8 +660,7 @@ def main():
         args.repetitions, args.seconds, args.warmup_seconds, args.soak_seconds = 1, 2, 1, 6
     open_loop_seconds = 1 if args.quick else args.seconds
     subprocess.run([ROOT / "scripts" / "install-tools.sh", "bench"], check=True)
-    cargo = ["cargo", "build", "--quiet", "--manifest-path", str(APPS / "Cargo.toml"), "--bins", "--locked"]
-    subprocess.run(cargo + ([] if args.quick else ["--release"]), check=True)
+    build_binaries("dev" if args.quick else "release")
 
     workdir = Path(tempfile.mkdtemp(prefix="order-bench-"))
     stack = Stack(profile, workdir)

@@ -31,16 +31,10 @@ import bench
 SERVICES = ("order-api", "order-processor")
 
 
-def build(source, target_dir):
-    """Release binaries of the workspace at `source`, into `target_dir`."""
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--bins", "--locked",
-                    "--manifest-path", str(source / "starter" / "apps" / "Cargo.toml"),
-                    "--target-dir", str(target_dir)], check=True)
-
-
 def build_base(revision, target_dir):
     """BASE's release binaries. Its own target directory starts as a copy of the
-    working tree's, so only the crates that differ are compiled again."""
+    working tree's, so only the workspace's own crates (at another path) are
+    compiled again, not their dependencies."""
     worktree = Path(tempfile.mkdtemp(prefix="order-compare-"))
     subprocess.run(["git", "-C", str(bench.ROOT), "worktree", "add", "--quiet", "--detach", str(worktree), revision],
                    check=True)
@@ -48,7 +42,7 @@ def build_base(revision, target_dir):
         if not target_dir.exists() and (bench.APPS / "target" / "release").exists():
             target_dir.mkdir(parents=True)
             shutil.copytree(bench.APPS / "target" / "release", target_dir / "release", symlinks=True)
-        build(worktree, target_dir)
+        bench.build_binaries("release", worktree / "starter" / "apps", target_dir)
     finally:
         subprocess.run(["git", "-C", str(bench.ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
 
@@ -115,7 +109,7 @@ def main():
     base = base.stdout.strip()
 
     subprocess.run([bench.ROOT / "scripts" / "install-tools.sh", "bench"], check=True)
-    build(bench.ROOT, bench.APPS / "target")
+    bench.build_binaries("release")
     base_target = bench.APPS / "target" / f"compare-{base}"
     build_base(base, base_target)
     binaries = {"base": f"compare-{base}/release", "working tree": "release"}

@@ -18,7 +18,7 @@ apart.
 Then, with perf stopped, the floor: wrk sends each service bare requests
 (`GET /health/live`, through the same middleware) over as many connections
 and at the same rate as the orders came, and the CPU per request is read from
-/proc. An order is three HTTP exchanges for order-api (the client's request,
+/proc, less what the service spends idle over as long. An order is three HTTP exchanges for order-api (the client's request,
 its DynamoDB call, its call to the processor) and two for the processor (the
 gateway's call, its DynamoDB call); counting each at one bare request's cost
 estimates what HTTP between two services and DynamoDB costs per order before
@@ -108,6 +108,12 @@ def bare_request_floor(services, workdir, concurrency, per_second):
     pace.write_text(f"function delay() return {max(1, round(concurrency * 1000 / per_second))} end\n")
     floor = {}
     for name, service in services.items():
+        # What the service spends with no requests at all (order-api's
+        # reconciler passes), taken off so that it is not counted once per
+        # exchange below.
+        before = bench.cpu_seconds(service["pid"])
+        time.sleep(FLOOR_SECONDS)
+        idle = bench.cpu_seconds(service["pid"]) - before
         before = bench.cpu_seconds(service["pid"])
         output = subprocess.run(
             ["wrk", "-t1", f"-c{concurrency}", f"-d{FLOOR_SECONDS}s", "-s", str(pace), f"{service['url']}/health/live"],
@@ -116,8 +122,9 @@ def bare_request_floor(services, workdir, concurrency, per_second):
         requests = int(re.search(r"(\d+) requests in", output).group(1))
         if "Non-2xx" in output or not requests:
             raise SystemExit(f"the bare requests to {name} failed: {output}")
-        per_request = spent * 1e6 / requests
-        floor[name] = {"requests_per_second": requests / FLOOR_SECONDS, "cpu_us_per_request": per_request,
+        per_request = max(0.0, spent - idle) * 1e6 / requests
+        floor[name] = {"requests_per_second": requests / FLOOR_SECONDS,
+                       "idle_cpu_ms_per_second": idle * 1e3 / FLOOR_SECONDS, "cpu_us_per_request": per_request,
                        "exchanges_per_order": EXCHANGES_PER_ORDER[name],
                        "cpu_us_per_order": per_request * EXCHANGES_PER_ORDER[name]}
     return floor
@@ -148,8 +155,9 @@ def markdown(report):
     floor = report["floor"]
     lines += ["", "## The floor: bare HTTP exchanges at the same pace", "",
               f"wrk, {report['concurrency']} connections paced to the orders' rate, `GET /health/live` for "
-              f"{FLOOR_SECONDS} s on each service, perf stopped. Each HTTP exchange of an order counted at one "
-              "bare request's CPU: what HTTP alone costs an order here, before any work of ours.", "",
+              f"{FLOOR_SECONDS} s on each service, perf stopped, less the service's idle CPU over as long. Each HTTP "
+              "exchange of an order counted at one bare request's CPU: what HTTP alone costs an order here, before "
+              "any work of ours.", "",
               "| service | bare requests/s | µs per bare request | exchanges per order | floor µs per order | measured µs per order |",
               "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {name} | {f['requests_per_second']:.0f} | {f['cpu_us_per_request']:.0f} | {f['exchanges_per_order']} "
@@ -172,8 +180,7 @@ def main():
         parser.error("seconds and warmup-seconds must be >= 1, concurrency 1..1024")
     load_average_at_start = os.getloadavg()[0]
     subprocess.run([bench.ROOT / "scripts" / "install-tools.sh", "bench", "profile"], check=True)
-    subprocess.run(["cargo", "build", "--quiet", "--manifest-path", str(bench.APPS / "Cargo.toml"), "--bins",
-                    "--locked", "--profile", "profiling"], check=True)
+    bench.build_binaries("profiling")
     workdir = Path(tempfile.mkdtemp(prefix="order-profile-"))
     stack = bench.Stack("profiling", workdir)
     try:

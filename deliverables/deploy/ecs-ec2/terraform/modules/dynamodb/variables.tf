@@ -26,9 +26,9 @@ variable "provisioned_capacity" {
     WCU, as DynamoDB Local's ReturnConsumedCapacity counts them (a transaction's writes, its index
     updates included, count twice): 3 each on the orders table and its two indexes, 2 each on
     inventory and reservations. 4 WCU on each sustains about 1.3 orders a second, with DynamoDB
-    burst capacity absorbing short peaks. Reads go mostly to the pending index: each order-api task's reconciler queries
-    its eight shards per action every pass (about 2 RCU a second when idle); the processor reads
-    a product's price once and the reservations only on a replay.
+    burst capacity absorbing short peaks. Reads go mostly to the pending index: each order-api
+    task's reconciler queries its eight shards per action every pass (about 2 RCU a second when
+    idle); the processor reads a product's price once and the reservations only on a replay.
   EOT
   type = object({
     orders                   = object({ read = number, write = number })
