@@ -100,6 +100,9 @@ impl Service for Application {
             metrics,
             limits: config.common.requests.clone(),
             probe_timeout: Duration::from_millis(1000),
+            readiness: order_common::api::health::ReadyVerdict::new(
+                order_common::api::health::READY_CHECK_INTERVAL,
+            ),
         };
         tracing::info!(processor = ?config.processor, "order processor target");
         let server = Server::bind(

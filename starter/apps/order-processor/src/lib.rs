@@ -75,6 +75,9 @@ impl Service for Application {
             limits: config.common.requests.clone(),
             tokens: config.tokens.clone(),
             probe_timeout: Duration::from_millis(1000),
+            readiness: order_common::api::health::ReadyVerdict::new(
+                order_common::api::health::READY_CHECK_INTERVAL,
+            ),
         };
         let server = Server::bind(
             Self::NAME,

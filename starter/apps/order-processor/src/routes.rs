@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, collections::HashMap, time::Duration};
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
 };
 use order_common::{
@@ -126,6 +126,8 @@ pub struct AppState {
     /// The credential every caller must present (`PROCESSOR_TOKENS`).
     pub tokens: ServiceTokens,
     pub probe_timeout: Duration,
+    /// `/health/ready`'s verdict, reused for [`health::READY_CHECK_INTERVAL`].
+    pub readiness: health::ReadyVerdict,
 }
 
 /// The public port's routes: every one but the probes needs the service
@@ -591,8 +593,9 @@ async fn table_checks(state: &AppState) -> BTreeMap<&'static str, Check> {
 
 /// Readiness probe
 ///
-/// Ready when the service is not shutting down and both its tables answer
-/// within 1 second (checks `dynamodb_inventory` and `dynamodb_reservations`).
+/// Ready when the service is not shutting down and both its tables answered
+/// within 1 second when last checked (`dynamodb_inventory` and
+/// `dynamodb_reservations`, at most every 5 seconds, whatever the probe rate).
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -604,7 +607,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     if state.lifecycle.is_stopping() {
         return health::stopping();
     }
-    Report::new(SERVICE, VERSION, table_checks(&state).await).into_response()
+    let ready = state
+        .readiness
+        .get(|| async { health::passed(&table_checks(&state).await) })
+        .await;
+    health::ready_answer(ready)
 }
 
 /// The detailed health report (management port): the inventory and

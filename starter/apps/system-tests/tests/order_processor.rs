@@ -404,8 +404,16 @@ async fn readiness_fails_when_tables_are_missing() {
     )
     .await;
     assert_eq!(ready.status, 503, "{}", ready.body);
+    assert_eq!(ready.body, json!({"status": "error"}), "the status alone");
+    // The reason is on the management port, which only Prometheus reaches.
+    let report = get(
+        &processor_http(),
+        &format!("{}/health", processor.management_url),
+    )
+    .await;
+    assert_eq!(report.status, 503, "{}", report.body);
     assert_eq!(
-        ready.body["checks"]["dynamodb_inventory"]["status"],
+        report.body["checks"]["dynamodb_inventory"]["status"],
         "error"
     );
     let live = get(&processor_http(), &format!("{}/health/live", processor.url)).await;

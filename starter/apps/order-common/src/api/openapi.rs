@@ -27,7 +27,7 @@ use strum::VariantArray;
 
 use crate::api::{
     contract::{ProblemKind, WireName},
-    health::{Check, Health, Liveness, Report, Stopping},
+    health::{Health, Liveness, ReadyStatus, Stopping},
     validate::{FieldError, MAX_BODY_BYTES, MAX_ID_LEN, MAX_PAGE, id_pattern},
 };
 
@@ -462,7 +462,7 @@ macro_rules! problem_answers {
         crate::api::health::live,
         crate::api::middleware::openapi_answer,
     ),
-    components(schemas(Id, Timestamp, FieldError, Report, Check, Health, Liveness, Stopping)),
+    components(schemas(Id, Timestamp, FieldError, Health, Liveness, ReadyStatus, Stopping)),
     tags((name = "operations", description = "Health probes and this document. `/metrics` and the detailed `/health` are on the management port (`MANAGEMENT_PORT`), not described here."))
 )]
 struct Shared;
@@ -496,17 +496,6 @@ pub fn document(
     }
     for schema in components.schemas.values_mut() {
         close(schema);
-    }
-    // The report names its service.
-    if let Some(RefOr::T(Schema::Object(report))) = components.schemas.get_mut("HealthReport") {
-        report.properties.insert(
-            "service".into(),
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .description(Some("The service's name."))
-                .enum_values(Some([name]))
-                .into(),
-        );
     }
     own
 }
