@@ -30,20 +30,17 @@ KUBERNETES = TESTS.parent
 CHART = KUBERNETES / "charts" / "microservices"
 VALUE_SETS = TESTS / "values"
 FIXTURE_FILES = TESTS / "fixtures" / "files"
-# The chart renders only with an issuer and keys (orderApi.auth): every value set starts from
-# the development ones, as `make helm-install` passes them.
-DEV_AUTH_VALUES = TESTS / "fixtures" / "dev-auth.yaml"
-DEV_AUTH: dict[str, Any] = yaml.safe_load(DEV_AUTH_VALUES.read_text())
 MONITORING_API = "monitoring.coreos.com/v1"
 NAMESPACE = "orders"
-# Kubernetes versions Minikube users run: every minor release from 1.31 (the oldest still in
-# common use) to 1.35 (the newest). kubernetes-validate 1.37.0 has the schemas of 1.25-1.37.
-KUBE_VERSIONS = ["1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0"]
+# Kubernetes versions Minikube users run: every minor from the oldest `make minikube-start` starts
+# (versions.env KUBERNETES_VERSION: minikube 1.35's default, 1.32) to the newest
+# kubernetes-validate has schemas for (1.37); test_validation.py checks this list against both.
+KUBE_VERSIONS = ["1.32.0", "1.33.0", "1.34.0", "1.35.0", "1.36.0", "1.37.0"]
 
 # kubernetes-validate (pinned in versions.env) reads and parses a version's _definitions.json,
 # 1.3 MB, again for every object it validates. The files never change: parse each once.
 # validate() looks schema_contents up in its module at every call, so the cached one is used;
-# the schemas are only read. Five Kubernetes versions then take a fraction of what three did.
+# the schemas are only read. Six Kubernetes versions then take a fraction of what three did.
 kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
 
 # Every value set the suite renders: "defaults" plus one file per scenario in values/.
@@ -52,8 +49,8 @@ VALUE_SET_NAMES = ["defaults"] + sorted(p.stem for p in VALUE_SETS.glob("*.yaml"
 
 def value_set(name: str) -> dict[str, Any]:
     if name == "defaults":
-        return copy.deepcopy(DEV_AUTH)
-    return helm_render.merge(DEV_AUTH, yaml.safe_load((VALUE_SETS / f"{name}.yaml").read_text()) or {})
+        return {}
+    return yaml.safe_load((VALUE_SETS / f"{name}.yaml").read_text()) or {}
 
 
 @dataclass
@@ -134,18 +131,16 @@ def render(
 ) -> Release:
     """The release as `helm install` would render it. The chart itself does not change during a
     run, so each set of values is rendered once (a third of a second each) and every caller gets
-    its own copy; a copied chart (chart_with_files), which tests modify, is rendered every time.
-    `values` are merged over the development auth values (DEV_AUTH)."""
-    values = helm_render.merge(DEV_AUTH, values or {})
+    its own copy; a copied chart (chart_with_files), which tests modify, is rendered every time."""
     if chart != CHART:
         return _render(values or {}, chart, monitoring_api, revision)
     return copy.deepcopy(_render_chart(json.dumps(values or {}, sort_keys=True), monitoring_api, revision))
 
 
 def container_env(release: Release, workload: str) -> dict[str, str]:
-    """The environment a workload's first container gets from its ConfigMap."""
+    """The environment a workload's (first) main container gets from its ConfigMap."""
     spec = dict(release.pod_specs())[workload]
-    container = (spec.get("initContainers") or spec["containers"])[0]
+    container = spec["containers"][0]
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
@@ -250,8 +245,8 @@ def fake_cluster() -> Iterator[FakeCluster]:
 
 def render_on_cluster(cluster: FakeCluster, values: dict[str, Any] | None = None, *, revision: int = 2) -> Release:
     """The release as `helm upgrade` (revision > 1) renders it against `cluster`: `lookup` asks
-    its API server. `values` are merged over DEV_AUTH, as in render()."""
-    values = helm_render.merge(DEV_AUTH, values or {})
+    its API server."""
+    values = values or {}
     with helm.Config(kubeconfig_content=cluster.kubeconfig, namespace=NAMESPACE) as config, helm.Chart.load(str(CHART)) as chart:
         chart.validate_schema(values)
         manifests = config.render(

@@ -70,12 +70,12 @@ def test_allowed_flows(default_release: Release) -> None:
     release = default_release
     assert _ingress_components(release, "order-api") == {"*"}, "the public API takes any caller"
     assert _ingress_components(release, "order-processor") == {"order-api"}
-    assert _ingress_components(release, "dynamodb-local") == {"order-api", "order-processor", "table-keeper"}
-    assert _ingress_components(release, "table-keeper") == set()
+    assert _ingress_components(release, "dynamodb-local") == {"order-api", "order-processor", "table-init"}
+    assert _ingress_components(release, "table-init") == set()
     assert _ingress_components(release, "smoke-test") == set()
     assert _egress_components(release, "order-api") == {"order-processor": [8000], "dynamodb-local": [8000]}
     assert _egress_components(release, "order-processor") == {"dynamodb-local": [8000]}
-    assert _egress_components(release, "table-keeper") == {"dynamodb-local": [8000]}
+    assert _egress_components(release, "table-init") == {"dynamodb-local": [8000]}
     assert _egress_components(release, "smoke-test") == {"order-api": [8000]}
     assert _egress_components(release, "dynamodb-local") == {}
 

@@ -2,13 +2,16 @@
 
 DynamoDB Local (the 3.3.0 jar the image ships) starts with the Deployment's arguments and JVM
 options, on a directory standing in for its volume, and passes the readiness probe's own
-command; the table keeper (the table-keeper Deployment's command and ConfigMap) creates and
-seeds the tables; both services start with their ConfigMaps and answer the probes' paths within
-the startup budget; the `helm test` pod's commands pass against them; SIGTERM stops each service
-cleanly within its terminationGracePeriodSeconds; after a crash DynamoDB Local restarts with its
-tables and stock. In memory (the in-memory value set), DynamoDB Local comes back from a crash
-empty and the keeper brings the tables and the products back, never resetting stock that
-survived. For an external DynamoDB, the table-init Job's two steps run twice (idempotent).
+command; the table-init Job's two steps (its commands and ConfigMap) create and seed the tables;
+order-api's `jwks` init container publishes the JWKS of the development key the chart generated
+(Helm's genPrivateKey); both services start with their ConfigMaps and answer the probes' paths
+within the startup budget; the `helm test` pod's commands pass against them with a token they
+mint from that key, and so do tokens from the token command of NOTES.txt; SIGTERM stops each
+service cleanly within its terminationGracePeriodSeconds; after a crash DynamoDB Local restarts
+with its tables and stock, and the next revision's Job keeps that stock. In memory (the in-memory
+value set), DynamoDB Local comes back from a crash empty and the next revision's Job brings the
+tables and the products back. For an external DynamoDB, the Job's two steps run twice
+(idempotent).
 
 Only addresses and mounts change: Service names become 127.0.0.1 and free ports, since there
 is no cluster DNS here (the management ports get free ports too: both services share one host);
@@ -106,6 +109,7 @@ class Stack:
         self.tmp = tmp
         self.ports = {"dynamodb-local": _free_port(), "order-processor": _free_port(), "order-api": _free_port()}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.job_output = ""
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -122,11 +126,43 @@ class Stack:
         env.update(overrides)
         return {"PATH": os.environ["PATH"], "HOME": str(self.tmp), **env}
 
+    def mounted(self, container: dict[str, Any], text: str) -> str:
+        """`text` with each of the container's mount paths replaced by a directory of the test
+        named after the volume (the same volume, the same directory, for every container)."""
+        for mount in container.get("volumeMounts", []):
+            directory = self.tmp / "volumes" / mount["name"]
+            directory.mkdir(parents=True, exist_ok=True)
+            text = text.replace(mount["mountPath"], str(directory))
+        return text
+
+    def dev_key_file(self) -> None:
+        """The dev-issuer Secret's key, written where its volume is mounted."""
+        directory = self.tmp / "volumes" / "dev-issuer"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "signing-key.pem").write_bytes(base64.b64decode(self.release.get("Secret", "dev-issuer")["data"]["signing-key.pem"]))
+
     def jwks_file(self) -> str:
-        """order-api's JWKS ConfigMap, written where the test reads it (the pod mounts it)."""
-        path = self.tmp / "jwks.json"
-        path.write_text(self.release.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"])
-        return str(path)
+        """order-api's `jwks` init container, run as rendered; the JWKS file it wrote."""
+        self.dev_key_file()
+        init = _container(self.release, "Deployment/order-api", init=True)
+        assert init["name"] == "jwks"
+        args = [self.mounted(init, a) for a in init["args"]]
+        run = subprocess.run([str(_binaries() / "orderctl"), *args], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=30, check=False)
+        assert run.returncode == 0, f"jwks: {run.stdout}\n{run.stderr}"
+        path = args[args.index("--out") + 1]
+        assert "/volumes/auth-jwks/" in path
+        return path
+
+    def run_job(self) -> str:
+        """The table-init Job's two steps (init container, then container), as the kubelet runs
+        them; their output."""
+        output = ""
+        for init in (True, False):
+            args = _container(self.release, "Job/table-init-1", init=init)["args"]
+            run = subprocess.run([str(_binaries() / "orderctl"), *args], env=self.env("table-init"), capture_output=True, text=True, timeout=120, check=False)
+            assert run.returncode == 0, f"{args}: {run.stdout}\n{run.stderr}"
+            output += run.stdout
+        return output
 
     def processor_tokens_file(self) -> str:
         """The processor-auth Secret's key `tokens`, written where the test reads it (both pods
@@ -169,10 +205,6 @@ class Stack:
         probe = _probe_command(self.release, self.ports["dynamodb-local"])
         return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
-    def start_keeper(self) -> None:
-        args = _container(self.release, "Deployment/table-keeper")["args"]
-        self.start("table-keeper", [str(_binaries() / "orderctl"), *args], self.env("table-keeper"))
-
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -198,33 +230,14 @@ def _startup_budget(release: Release) -> int:
     return int(startup["periodSeconds"] * startup["failureThreshold"])
 
 
-def _keeper_interval(release: Release) -> int:
-    args = _container(release, "Deployment/table-keeper")["args"]
-    return int(args[args.index("--watch") + 1])
-
-
 def _seeded(url: str) -> bool:
     return _tables(url) >= TABLES and _stock(url, "PROD001") is not None and _stock(url, "PROD002") is not None
-
-
-def _stop_keeper(stack: Stack) -> str:
-    """SIGTERM, as the kubelet sends it: the keeper exits cleanly, well within the grace period."""
-    keeper = stack.processes["table-keeper"]
-    keeper.send_signal(signal.SIGTERM)
-    assert keeper.wait(timeout=10) == 0
-    return stack.log("table-keeper")
-
-
-def _dev_key(tmp: Path) -> dict[str, Any]:
-    """A development key made as `make helm-install` makes it, and the values it passes."""
-    subprocess.run([str(_binaries() / "orderctl"), "keygen", "--dir", str(tmp / "auth")], check=True, capture_output=True)
-    return {"orderApi": {"auth": {"jwks": (tmp / "auth" / "jwks.json").read_text()}}}
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("runtime")
-    running = Stack(render(_dev_key(tmp)), tmp)
+    running = Stack(render(), tmp)
     try:
         yield running
     finally:
@@ -252,23 +265,22 @@ def test_dynamodb_local_starts_with_the_chart_arguments_and_becomes_ready(dynamo
 
 @pytest.fixture(scope="module")
 def tables(dynamodb: Stack) -> Stack:
-    """The table keeper, started as its Deployment starts it, once DynamoDB Local is ready."""
+    """The table-init Job, run once DynamoDB Local is ready."""
     assert _wait_until(dynamodb.dynamodb_ready, _startup_budget(dynamodb.release)), "DynamoDB Local never became ready"
-    dynamodb.start_keeper()
+    dynamodb.job_output = dynamodb.run_job()
     return dynamodb
 
 
-def test_table_keeper_creates_and_seeds_the_tables(tables: Stack) -> None:
+def test_table_init_job_creates_and_seeds_the_tables(tables: Stack) -> None:
     url = tables.url("dynamodb-local")
-    assert _wait_until(lambda: _seeded(url), 30), f"no tables:\n{tables.log('table-keeper')}"
+    assert _seeded(url), tables.job_output
     assert _stock(url, "PROD001") == 100 and _stock(url, "PROD002") == 50
-    assert _tables(url) >= TABLES
-    assert tables.processes["table-keeper"].poll() is None, "the keeper keeps running"
+    assert "product PROD001: written (stock 100)" in tables.job_output
 
 
 @pytest.fixture(scope="module")
 def services(tables: Stack) -> Stack:
-    assert _wait_until(lambda: _seeded(tables.url("dynamodb-local")), 30), "no tables"
+    assert _seeded(tables.url("dynamodb-local")), "no tables"
     for service in ("order-processor", "order-api"):
         env = tables.env(
             service,
@@ -296,24 +308,45 @@ def test_services_start_with_their_configmaps_and_pass_their_probes(services: St
 
 
 def test_helm_test_pod_commands_pass(services: Stack) -> None:
+    """As rendered: the smoke test mints its token from the mounted development key, with the
+    issuer and audience order-api (started with the init container's JWKS) expects."""
     orderctl = str(_binaries() / "orderctl")
     pod = services.release.get("Pod", "smoke-test")["spec"]
-    # The token `make helm-test` mints with the development key and stores in the Secret.
-    token = subprocess.run(
-        [orderctl, "token", "--customer", "CUST001", "--ttl", "15m", "--signing-key", str(services.tmp / "auth" / "signing-key.pem")],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()
-    # The Secret's file, where the test reads it (the pod mounts it).
-    token_file = services.tmp / "token"
-    token_file.write_text(token + "\n")
     for container in pod["initContainers"] + pod["containers"]:
         args = [services.localize(a) for a in container["args"]]
         env = {"PATH": os.environ["PATH"]}
-        for variable in container.get("env", []):
-            assert variable == {"name": "ORDER_API_TOKEN_FILE", "value": "/var/run/secrets/order-api-test/token"}
-            env[variable["name"]] = str(token_file)
+        env.update({v["name"]: services.mounted(container, v["value"]) for v in container.get("env", [])})
         run = subprocess.run([orderctl, *args], env=env, capture_output=True, text=True, timeout=180, check=False)
         assert run.returncode == 0, f"{container['name']}: {run.stdout}\n{run.stderr}"
+    assert "ORDER_API_SIGNING_KEY" in env, "the smoke container signs its own token"
+
+
+def _orders_status(services: Stack, token: str, customer: str) -> int:
+    request = urllib.request.Request(f"{services.url('order-api')}/orders?customer_id={customer}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+@pytest.mark.parametrize("admin", [False, True])
+def test_the_token_command_of_the_notes_prints_tokens_order_api_accepts(services: Stack, admin: bool) -> None:
+    """NOTES.txt's token pod, run as kubectl would: the orderctl arguments after `--`, the env of
+    order-api's ConfigMap and the overrides, the key where the overrides mount it."""
+    [command] = [line.strip() for line in services.release.notes.splitlines() if line.strip().startswith("TOKEN=$(kubectl")]
+    overrides = json.loads(command.split("--overrides='")[1].split("'")[0])
+    [container] = overrides["spec"]["containers"]
+    args = command.removesuffix(")").split(" -- ", 1)[1].split() + (["--admin"] if admin else [])
+    env = services.env(container["envFrom"][0]["configMapRef"]["name"])
+    env.update({v["name"]: services.mounted(container, v["value"]) for v in container["env"]})
+    run = subprocess.run([str(_binaries() / "orderctl"), *args], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert run.returncode == 0, run.stderr
+    token = run.stdout.strip()
+    assert _orders_status(services, token, "CUST001") == 200
+    # A customer sees only their own orders; an admin anyone's.
+    assert _orders_status(services, token, "CUST002") == (200 if admin else 403)
+    assert _orders_status(services, token + "x", "CUST001") == 401, "order-api checks the signature"
 
 
 def test_sigterm_stops_the_services_within_the_grace_period(services: Stack) -> None:
@@ -340,58 +373,43 @@ def test_persistent_dynamodb_local_keeps_tables_and_stock_across_a_crash(service
     assert _tables(url) >= TABLES
     assert _stock(url, "PROD001") == stock
     assert _dynamodb_call(url, "Scan", {"TableName": "orders", "Select": "COUNT"}) == orders
-    log = _stop_keeper(services)
-    # Seeded once, at the first start: the restart left stock alone. (Not counted: "created"
-    # lines; see the in-memory test.)
-    assert log.count("product PROD001: ") == 1, f"seeded again after the restart:\n{log}"
+    # The next revision's Job (a `helm upgrade`) keeps the stock the orders took.
+    again = services.run_job()
+    assert "product PROD001: exists, stock kept" in again, again
+    assert _stock(url, "PROD001") == stock
 
 
 @pytest.fixture(scope="module")
 def in_memory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A one-second keeper: the default (10 s) would only make this test wait longer.
-    values = {**value_set("in-memory"), "tableInit": {"watchSeconds": 1}}
-    running = Stack(render(values), tmp_path_factory.mktemp("in-memory"))
+    running = Stack(render(value_set("in-memory")), tmp_path_factory.mktemp("in-memory"))
     try:
         yield running
     finally:
         running.stop_all()
 
 
-def test_in_memory_dynamodb_local_comes_back_from_a_crash_with_its_tables(in_memory: Stack) -> None:
+def test_in_memory_dynamodb_local_gets_its_tables_back_from_the_next_job(in_memory: Stack) -> None:
     stack = in_memory
     url = stack.url("dynamodb-local")
-    deadline = _keeper_interval(stack.release) + 30
     assert "-inMemory" in _container(stack.release, "Deployment/dynamodb-local")["args"]
 
-    # The keeper starts first and waits, quietly, for DynamoDB Local.
-    stack.start_keeper()
-    assert _wait_until(lambda: "waiting for DynamoDB" in stack.log("table-keeper"), 30), stack.log("table-keeper")
+    # Before DynamoDB Local answers, the Job's first step fails (the kubelet then restarts it).
+    args = _container(stack.release, "Job/table-init-1", init=True)["args"]
+    early = subprocess.run([str(_binaries() / "orderctl"), *args], env=stack.env("table-init"), capture_output=True, text=True, timeout=120, check=False)
+    assert early.returncode != 0, early.stdout
+
     stack.start_dynamodb()
-    assert _wait_until(lambda: _seeded(url), _startup_budget(stack.release) + deadline), stack.log("table-keeper")
-    assert _stock(url, "PROD001") == 100
+    assert _wait_until(stack.dynamodb_ready, _startup_budget(stack.release)), stack.log("dynamodb-local")[-2000:]
+    stack.run_job()
+    assert _seeded(url) and _stock(url, "PROD001") == 100
 
-    # Orders took stock; then one table went missing: it comes back, the stock stays.
-    assert _dynamodb_call(url, "UpdateItem", {"TableName": "inventory", "Key": {"product_id": {"S": "PROD001"}}, "UpdateExpression": "SET stock = :s", "ExpressionAttributeValues": {":s": {"N": "42"}}}) is not None
-    assert _dynamodb_call(url, "DeleteTable", {"TableName": "orders"}) is not None
-    assert _wait_until(lambda: "orders" in _tables(url), deadline), stack.log("table-keeper")
-    assert _stock(url, "PROD001") == 42, "stock in a table that survived is never reset"
-
-    # A crash: DynamoDB Local comes back empty, and the keeper brings the tables back, seeded.
+    # A crash: DynamoDB Local comes back empty; the next revision's Job brings the tables back.
     stack.crash_dynamodb()
     stack.start_dynamodb()
     assert _wait_until(stack.dynamodb_ready, _startup_budget(stack.release)), stack.log("dynamodb-local")[-2000:]
-    assert _wait_until(lambda: _seeded(url), deadline), f"the tables never came back:\n{stack.log('table-keeper')}"
-    assert _stock(url, "PROD001") == 100, "a new inventory table is seeded afresh"
-
-    log = _stop_keeper(stack)
-    # Seeded after each start of DynamoDB Local, not when only the orders table was missing. (Not
-    # counted: "created" lines. A CreateTable whose answer a just-started DynamoDB Local is too
-    # slow to send is retried by the SDK and reported "already exists".)
-    assert log.count("product PROD001: ") == 2, log
-    # Quiet: one line when DynamoDB goes away (before its first start, perhaps during the
-    # restart), not one per check.
-    assert 1 <= log.count("waiting for DynamoDB") <= 2, log
-    assert "DynamoDB answers again" in log, log
+    assert _tables(url) == set(), "in memory: empty after a restart"
+    stack.run_job()
+    assert _seeded(url) and _stock(url, "PROD001") == 100, "a new inventory table is seeded afresh"
 
 
 def test_table_init_job_for_an_external_dynamodb_is_idempotent(dynamodb: Stack) -> None:

@@ -5,6 +5,7 @@ Prometheus Operator objects, for their CRD schemas."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import render as helm_render
 from conftest import (
     CHART,
     KUBE_VERSIONS,
+    KUBERNETES,
     VALUE_SET_NAMES,
     render,
     validate_crd_objects,
@@ -32,7 +34,24 @@ def test_lint_reports_a_broken_template(tmp_path: Path) -> None:
     broken = tmp_path / "microservices"
     shutil.copytree(CHART, broken)
     (broken / "templates" / "broken.yaml").write_text("{{ if .Values.orderApi }}\nkind: x\n")
-    assert helm_render.lint(broken, {}, "v1.31.0"), "lint accepted an unterminated {{ if }}"
+    assert helm_render.lint(broken, {}, f"v{KUBE_VERSIONS[0]}"), "lint accepted an unterminated {{ if }}"
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def test_the_kubernetes_versions_are_every_minor_the_minikube_path_runs() -> None:
+    """From the oldest `make minikube-start` starts (versions.env KUBERNETES_VERSION, the default
+    of the oldest minikube supported) to the newest kubernetes-validate has schemas for, with no
+    gap; and 1.35, in upstream support until 2027-02-28 (minikube 1.38's default), among them."""
+    versions_env = (KUBERNETES.parents[2] / "versions.env").read_text()
+    oldest = re.search(r"^KUBERNETES_VERSION=(\S+)$", versions_env, re.MULTILINE)
+    assert oldest, "versions.env has no KUBERNETES_VERSION"
+    newest = kubernetes_validate.utils.latest_version()
+    expected = list(range(_minor(oldest[1]), _minor(newest) + 1))
+    assert [_minor(v) for v in KUBE_VERSIONS] == expected, f"{KUBE_VERSIONS} != 1.{expected}"
+    assert 35 in expected
 
 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)

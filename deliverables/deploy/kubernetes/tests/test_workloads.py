@@ -1,10 +1,11 @@
 """What the rendered workloads do: discovery, configuration, probes, security, scaling,
-DynamoDB Local and its persistence, the table keeper, the table-init Job and the `helm test`
-pod."""
+DynamoDB Local and its persistence, the table-init Job, the development issuer and the `helm
+test` pod."""
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 from pathlib import PurePosixPath
@@ -23,22 +24,22 @@ def test_default_objects(default_release: Release) -> None:
     assert default_release.names() == sorted(
         [
             "ConfigMap/order-api",
-            "ConfigMap/order-api-jwks",
             "ConfigMap/order-processor",
-            "ConfigMap/table-keeper",
+            "ConfigMap/table-init",
             "Deployment/dynamodb-local",
             "Deployment/order-api",
             "Deployment/order-processor",
-            "Deployment/table-keeper",
+            "Job/table-init-1",
             "NetworkPolicy/default-deny",
             "NetworkPolicy/dynamodb-local",
             "NetworkPolicy/order-api",
             "NetworkPolicy/order-processor",
             "NetworkPolicy/smoke-test",
-            "NetworkPolicy/table-keeper",
+            "NetworkPolicy/table-init",
             "PersistentVolumeClaim/dynamodb-local",
             "Pod/smoke-test",
             "PrometheusRule/prometheus-rules",
+            "Secret/dev-issuer",
             "Secret/processor-auth",
             "Service/dynamodb-local",
             "Service/order-api",
@@ -47,7 +48,7 @@ def test_default_objects(default_release: Release) -> None:
             "Service/order-processor-management",
             "ServiceAccount/order-api",
             "ServiceAccount/order-processor",
-            "ServiceAccount/table-keeper",
+            "ServiceAccount/table-init",
             "ServiceMonitor/order-api",
             "ServiceMonitor/order-processor",
         ]
@@ -77,9 +78,7 @@ def test_api_is_a_node_port_and_processor_internal(default_release: Release) -> 
 @pytest.mark.parametrize("name", VALUE_SET_NAMES + ["load-balancer"])
 def test_the_management_port_has_cluster_ip_services_of_its_own(name: str) -> None:
     """/metrics and /health answer without a token: never on a NodePort or LoadBalancer."""
-    values = value_set("defaults") if name == "load-balancer" else value_set(name)
-    if name == "load-balancer":
-        values["orderApi"]["service"] = {"type": "LoadBalancer"}
+    values = {"orderApi": {"service": {"type": "LoadBalancer"}}} if name == "load-balancer" else value_set(name)
     release = render(values)
     prefix = values.get("namePrefix", "")
     for component in SERVICES:
@@ -177,7 +176,7 @@ def test_configuration_comes_from_configmaps(default_release: Release) -> None:
     # Its reservation transaction also confirms order-api's order record.
     assert processor["ORDERS_TABLE"] == "orders"
     assert "ORDER_PROCESSOR_URL" not in processor
-    table_init = container_env(default_release, "Deployment/table-keeper")
+    table_init = container_env(default_release, "Job/table-init-1")
     assert {k: table_init[k] for k in ("ORDERS_TABLE", "INVENTORY_TABLE", "RESERVATIONS_TABLE", "DYNAMODB_ENDPOINT")} == {
         "ORDERS_TABLE": "orders",
         "INVENTORY_TABLE": "inventory",
@@ -221,27 +220,61 @@ def test_probes_use_the_right_endpoints(default_release: Release) -> None:
     assert dynamodb["readinessProbe"]["exec"]["command"][:2] == ["bash", "-c"]
 
 
+# Volume types the restricted Pod Security Standard allows.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+
+
+def _assert_restricted(workload: str, spec: dict[str, Any]) -> None:
+    """The restricted Pod Security Standard (what the namespace enforces, make/helm.mk), checked
+    field by field, plus the chart's own rules (read-only root, memory limit)."""
+    pod = spec["securityContext"]
+    assert pod["runAsNonRoot"] is True, workload
+    assert pod["runAsUser"] != 0, workload
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}, workload
+    assert spec["automountServiceAccountToken"] is False, workload
+    for field_name in ("hostNetwork", "hostPID", "hostIPC", "hostUsers"):
+        assert field_name not in spec, f"{workload} {field_name}"
+    for volume in spec.get("volumes", []):
+        assert set(volume) - {"name"} <= RESTRICTED_VOLUMES, f"{workload} volume {volume}"
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        context = container["securityContext"]
+        where = f"{workload} {container['name']}"
+        assert context["allowPrivilegeEscalation"] is False, where
+        assert context.get("privileged", False) is False, where
+        assert context["capabilities"] == {"drop": ["ALL"]}, where
+        assert context.get("runAsNonRoot", True) is True and context.get("runAsUser", 1) != 0, where
+        assert context.get("seccompProfile", {"type": "RuntimeDefault"})["type"] in ("RuntimeDefault", "Localhost"), where
+        assert all("hostPort" not in port for port in container.get("ports", [])), where
+        assert context["readOnlyRootFilesystem"] is True, where
+
+
 @pytest.mark.parametrize("name", VALUE_SET_NAMES)
 def test_every_pod_meets_the_restricted_pod_security_standard(name: str) -> None:
     release = render(value_set(name))
     for workload, spec in release.pod_specs():
-        pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True, workload
-        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}, workload
-        assert spec["automountServiceAccountToken"] is False, workload
-        assert "hostNetwork" not in spec and "hostPID" not in spec, workload
+        _assert_restricted(workload, spec)
         for container in spec.get("initContainers", []) + spec["containers"]:
-            context = container["securityContext"]
             where = f"{workload} {container['name']}"
-            assert context["allowPrivilegeEscalation"] is False, where
-            assert context["readOnlyRootFilesystem"] is True, where
-            assert context["capabilities"] == {"drop": ["ALL"]}, where
             assert "memory" in container["resources"]["limits"], where
             assert container["resources"]["requests"]["cpu"], where
         expected_uid = 1000 if "dynamodb-local" in workload else 65532
-        assert pod["runAsUser"] == expected_uid, workload
+        assert spec["securityContext"]["runAsUser"] == expected_uid, workload
     for account in release.all("ServiceAccount"):
         assert account["automountServiceAccountToken"] is False
+    if release.has("Secret", f"{value_set(name).get('namePrefix', '')}dev-issuer"):
+        # The token pod of NOTES.txt (and make helm-token) runs in the same namespace.
+        _assert_restricted("token pod", _overrides(_token_command(release.notes))["spec"])
+
+
+def test_the_restricted_check_catches_a_violation(default_release: Release) -> None:
+    spec = copy.deepcopy(dict(default_release.pod_specs())["Deployment/dynamodb-local"])
+    spec["volumes"].append({"name": "host", "hostPath": {"path": "/var/lib"}})
+    with pytest.raises(AssertionError, match="hostPath"):
+        _assert_restricted("dynamodb-local", spec)
+    spec = copy.deepcopy(dict(default_release.pod_specs())["Deployment/order-api"])
+    spec["initContainers"][0]["securityContext"]["capabilities"] = {"drop": ["ALL"], "add": ["NET_ADMIN"]}
+    with pytest.raises(AssertionError, match="jwks"):
+        _assert_restricted("order-api", spec)
 
 
 def test_images_default_to_the_app_version(default_release: Release) -> None:
@@ -250,9 +283,11 @@ def test_images_default_to_the_app_version(default_release: Release) -> None:
         "Deployment/dynamodb-local": "amazon/dynamodb-local:3.3.0",
         "Deployment/order-api": f"order-api:{APP_VERSION}",
         "Deployment/order-processor": f"order-processor:{APP_VERSION}",
-        "Deployment/table-keeper": f"orderctl:{APP_VERSION}",
+        "Job/table-init-1": f"orderctl:{APP_VERSION}",
         "Pod/smoke-test": f"orderctl:{APP_VERSION}",
     }
+    jwks = default_release.get("Deployment", "order-api")["spec"]["template"]["spec"]["initContainers"][0]
+    assert jwks["image"] == f"orderctl:{APP_VERSION}"
     for _, spec in default_release.pod_specs():
         for container in spec.get("initContainers", []) + spec["containers"]:
             assert container["imagePullPolicy"] == "IfNotPresent"
@@ -263,7 +298,7 @@ def test_registry_and_tags_override() -> None:
     images = {w: s["containers"][0]["image"] for w, s in release.pod_specs()}
     assert images["Deployment/order-api"] == "registry.example:5000/shop/order-api:1.2.4"
     assert images["Deployment/order-processor"] == "registry.example:5000/shop/order-processor:1.2.3"
-    assert images["Deployment/table-keeper"] == "registry.example:5000/shop/orderctl:1.2.3"
+    assert images["Job/table-init-1"] == "registry.example:5000/shop/orderctl:1.2.3"
     assert images["Deployment/dynamodb-local"] == "amazon/dynamodb-local:3.3.0"
 
 
@@ -359,7 +394,8 @@ def test_dynamodb_local_in_memory_by_choice() -> None:
     assert container["args"] == ["-jar", "DynamoDBLocal.jar", "-sharedDb", "-port", "8000", "-disableTelemetry", "-inMemory"]
     assert release.all("PersistentVolumeClaim") == []
     assert [v["name"] for v in spec["template"]["spec"]["volumes"]] == ["tmp"]
-    assert release.has("Deployment", "table-keeper"), "in memory, the keeper is what brings the tables back"
+    assert release.has("Job", "table-init-1"), "in memory too, the Job creates the tables"
+    assert "the tables\n   come back only with the next `helm upgrade`" in release.notes
 
 
 def test_dynamodb_local_existing_claim_and_storage_class() -> None:
@@ -381,7 +417,8 @@ def test_external_dynamodb_with_a_credentials_file() -> None:
         assert env["AWS_SHARED_CREDENTIALS_FILE"] == "/etc/aws/credentials"
         spec = dict(release.pod_specs())[workload]
         assert {"name": "aws-credentials", "secret": {"secretName": "aws-credentials", "items": [{"key": "credentials", "path": "credentials"}]}} in spec["volumes"]
-        for container in spec.get("initContainers", []) + spec["containers"]:
+        # Every container that talks to DynamoDB (not order-api's `jwks` init container).
+        for container in [c for c in spec.get("initContainers", []) + spec["containers"] if "envFrom" in c]:
             assert {"name": "aws-credentials", "mountPath": "/etc/aws", "readOnly": True} in container["volumeMounts"]
             assert all("secretRef" not in source for source in container["envFrom"]), "secrets as files, not env"
     assert release.get("Service", "order-api")["spec"]["type"] == "ClusterIP"
@@ -394,38 +431,38 @@ def test_external_endpoint_and_pod_identity() -> None:
     assert env["DYNAMODB_ENDPOINT"] == "http://dynamodb.shared.svc:8000" and env["AWS_REGION"] == "eu-west-1"
     assert "AWS_SHARED_CREDENTIALS_FILE" not in env
     pod = release.get("Deployment", "order-api")["spec"]["template"]["spec"]
-    assert [v["name"] for v in pod["volumes"]] == ["auth-jwks", "processor-auth"], "no credentials file"
+    assert [v["name"] for v in pod["volumes"]] == ["auth-jwks", "dev-issuer", "processor-auth"], "no credentials file"
     assert [m["name"] for m in pod["containers"][0]["volumeMounts"]] == ["auth-jwks", "processor-auth"]
     assert release.get("ServiceAccount", "order-api")["metadata"]["annotations"] == role
 
 
-def test_table_keeper_runs_with_dynamodb_local(default_release: Release) -> None:
-    deployment = default_release.get("Deployment", "table-keeper")
-    assert "helm.sh/hook" not in (deployment["metadata"].get("annotations") or {})
-    spec = deployment["spec"]
-    assert spec["replicas"] == 1
-    pod = spec["template"]["spec"]
-    [container] = pod["containers"]
-    assert container["args"] == ["ensure-tables", "--watch", "10"]
-    assert "initContainers" not in pod
-    assert pod["serviceAccountName"] == "table-keeper"
-    assert container["envFrom"] == [{"configMapRef": {"name": "table-keeper"}}]
-    assert container["resources"]["requests"]["memory"] == "16Mi"
-    assert not default_release.all("Job"), "with DynamoDB Local the keeper replaces the Job"
-    slower = render({"tableInit": {"watchSeconds": 30}}).get("Deployment", "table-keeper")
-    assert slower["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "30"
-    # A ConfigMap change (here: a table name) restarts the keeper, which reads it only at start.
-    renamed = render({"dynamodb": {"tables": {"inventory": "stock"}}}).get("Deployment", "table-keeper")
-    annotation = "checksum/config"
-    assert renamed["spec"]["template"]["metadata"]["annotations"][annotation] != spec["template"]["metadata"]["annotations"][annotation]
-    disabled = render({"tableInit": {"enabled": False}})
-    assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] in ("table-keeper", "table-init") for o in disabled.objects)
+@pytest.mark.parametrize("name", ["defaults", "in-memory", "external-dynamodb"])
+def test_tables_are_set_up_by_a_plain_job(name: str) -> None:
+    """One Job per revision creates the tables, then seeds (never resetting stock), whether
+    DynamoDB Local runs in the release (persistent or not) or outside it; no Deployment polls."""
+    release = render(value_set(name), revision=3)
+    job = release.get("Job", "table-init-3")
+    assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {}), "a release object, not a hook (see job.yaml)"
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "OnFailure"
+    assert [c["args"] for c in pod["initContainers"]] == [["create-tables"]]
+    assert [c["args"] for c in pod["containers"]] == [["seed"]], "seed without --reset"
+    assert pod["serviceAccountName"] == "table-init"
+    for container in pod["initContainers"] + pod["containers"]:
+        assert container["envFrom"] == [{"configMapRef": {"name": "table-init"}}]
+        assert container["resources"]["requests"]["memory"] == "16Mi"
+    components = {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in release.all("Deployment")}
+    assert components <= {"order-api", "order-processor", "dynamodb-local"}
+    # A ConfigMap change (here: a table name) reaches the next revision's Job.
+    renamed = render({**value_set(name), "dynamodb": {**value_set(name).get("dynamodb", {}), "tables": {"inventory": "stock"}}})
+    assert container_env(renamed, "Job/table-init-1")["INVENTORY_TABLE"] == "stock"
+    disabled = render({**value_set(name), "tableInit": {"enabled": False}})
+    assert not any(o["metadata"]["labels"]["app.kubernetes.io/component"] == "table-init" for o in disabled.objects)
 
 
 def test_table_init_job() -> None:
     external = value_set("external-dynamodb")
     release = render(external, revision=4)
-    assert not release.has("Deployment", "table-keeper"), "an external DynamoDB keeps its tables"
     job = release.get("Job", "table-init-4")
     assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {}), "a release object, not a hook (see job.yaml)"
     spec = job["spec"]
@@ -462,8 +499,12 @@ def test_name_prefix_renames_everything_consistently() -> None:
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.monitoring:4318"
     assert release.get("Service", "blue-order-api")["spec"]["ports"][0]["nodePort"] == 30080
     assert release.get("Pod", "blue-smoke-test")["spec"]["containers"][0]["args"][-1] == "http://blue-order-api:8000"
-    assert release.get("Deployment", "blue-table-keeper")["spec"]["template"]["spec"]["containers"][0]["args"][-1] == "30"
-    assert container_env(release, "Deployment/blue-table-keeper")["DYNAMODB_ENDPOINT"] == "http://blue-dynamodb-local:8000"
+    assert release.get("Job", "blue-table-init-1")["spec"]["ttlSecondsAfterFinished"] == 86400
+    assert container_env(release, "Job/blue-table-init-1")["DYNAMODB_ENDPOINT"] == "http://blue-dynamodb-local:8000"
+    release.get("Secret", "blue-dev-issuer")
+    for workload in ("Deployment/blue-order-api", "Pod/blue-smoke-test"):
+        assert {"name": "dev-issuer", "secret": {"secretName": "blue-dev-issuer", "items": [{"key": "signing-key.pem", "path": "signing-key.pem"}]}} in dict(release.pod_specs())[workload]["volumes"]
+    assert "run blue-orderctl-token" in release.notes and '"secretName":"blue-dev-issuer"' in release.notes
     assert release.get("Deployment", "blue-dynamodb-local")["spec"]["template"]["spec"]["volumes"][-1] == {"name": "data", "persistentVolumeClaim": {"claimName": "blue-dynamodb-local"}}
     for service in SERVICES:
         _assert_mounts_the_tokens(release, f"blue-{service}", "blue-processor-auth")
@@ -483,7 +524,7 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     notes = default_release.notes
     assert "minikube service order-api -n orders --url" in notes
     assert "helm test microservices -n orders" in notes
-    assert "kubectl -n orders logs deployment/table-keeper" in notes
+    assert "kubectl -n orders logs job/table-init-1 --all-containers" in notes
     assert "To start empty, uninstall, then: kubectl -n orders delete pvc dynamodb-local" in notes
     assert "runs in memory: every restart empties it" in render(value_set("in-memory")).notes
     assert "port-forward service/kube-prometheus-stack-grafana 3001:80" in notes
@@ -499,32 +540,159 @@ def test_notes_tell_how_to_reach_the_api_and_grafana(default_release: Release) -
     assert "PersistentVolumeClaim" not in external_notes
 
 
-def test_order_api_reads_its_keys_from_a_mounted_configmap_or_a_url() -> None:
-    release = render()
-    jwks = release.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"]
-    assert json.loads(jwks)["keys"], "the JWKS document of the values"
-    spec = dict(release.pod_specs())["Deployment/order-api"]
-    mounts = spec["containers"][0]["volumeMounts"]
-    assert {"name": "auth-jwks", "mountPath": "/etc/order-api/auth", "readOnly": True} in mounts
+REAL_ISSUER = {"orderApi": {"auth": {"issuer": "https://issuer.example.com/", "jwksUrl": "https://issuer.example.com/.well-known/jwks.json"}}}
+DEV_KEY_MOUNT = {"name": "dev-issuer", "mountPath": "/etc/dev-issuer", "readOnly": True}
+DEV_KEY_VOLUME = {"name": "dev-issuer", "secret": {"secretName": "dev-issuer", "items": [{"key": "signing-key.pem", "path": "signing-key.pem"}]}}
+
+
+def _dev_key(release: Release, secret: str = "dev-issuer") -> str:
+    return base64.b64decode(release.get("Secret", secret)["data"]["signing-key.pem"]).decode()
+
+
+def test_by_default_the_chart_is_its_own_development_issuer(default_release: Release) -> None:
+    """No values needed: a P-256 key in Secret dev-issuer (SEC1 PEM, as Helm's genPrivateKey
+    writes it; orderctl reads it), and order-api trusts urn:order-system:dev."""
+    secret = default_release.get("Secret", "dev-issuer")
+    assert secret["type"] == "Opaque" and list(secret["data"]) == ["signing-key.pem"]
+    key = _dev_key(default_release)
+    assert key.startswith("-----BEGIN EC PRIVATE KEY-----\n") and key.rstrip().endswith("-----END EC PRIVATE KEY-----")
+    der = base64.b64decode("".join(key.strip().splitlines()[1:-1]))
+    assert bytes.fromhex("06082a8648ce3d030107") in der, "the P-256 curve (OID 1.2.840.10045.3.1.7)"
+    env = container_env(default_release, "Deployment/order-api")
+    assert (env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS_FILE"]) == ("urn:order-system:dev", "order-api", "/etc/order-api/auth/jwks.json")
+    assert "AUTH_JWKS_URL" not in env
+    assert not default_release.has("ConfigMap", "order-api-jwks")
+    # Made when rendered: another install gets another key.
+    assert _dev_key(render({"config": {"logLevel": "debug"}})) != key
+
+
+def test_an_init_container_publishes_the_jwks_and_order_api_never_sees_the_key(default_release: Release) -> None:
+    spec = default_release.get("Deployment", "order-api")["spec"]["template"]["spec"]
+    [init] = spec["initContainers"]
+    assert init["name"] == "jwks"
+    assert init["args"] == ["jwks", "--signing-key", "/etc/dev-issuer/signing-key.pem", "--out", "/etc/order-api/auth/jwks.json"], "exec form: the image has no shell"
+    assert init["volumeMounts"] == [DEV_KEY_MOUNT, {"name": "auth-jwks", "mountPath": "/etc/order-api/auth"}]
+    assert init["securityContext"] == spec["containers"][0]["securityContext"]
+    assert {"name": "auth-jwks", "emptyDir": {"sizeLimit": "1Mi"}} in spec["volumes"]
+    assert DEV_KEY_VOLUME in spec["volumes"]
+    [api] = spec["containers"]
+    assert {"name": "auth-jwks", "mountPath": "/etc/order-api/auth", "readOnly": True} in api["volumeMounts"]
+    assert "dev-issuer" not in [m["name"] for m in api["volumeMounts"]]
+
+
+@pytest.mark.parametrize("name", VALUE_SET_NAMES)
+def test_no_long_running_container_mounts_the_private_key(name: str) -> None:
+    """Only order-api's `jwks` init container and the `helm test` pod mount the development key."""
+    release = render(value_set(name))
+    mounting = []
+    for workload, spec in release.pod_specs():
+        keys = {v["name"] for v in spec.get("volumes", []) if v.get("secret", {}).get("secretName", "").endswith("dev-issuer")}
+        for kind in ("initContainers", "containers"):
+            for container in spec.get(kind, []):
+                if any(m["name"] in keys for m in container.get("volumeMounts", [])):
+                    mounting.append(f"{workload} {kind} {container['name']}")
+    prefix = value_set(name).get("namePrefix", "")
+    if value_set(name).get("orderApi", {}).get("auth", {}).get("jwksUrl"):
+        assert mounting == []
+    else:
+        assert sorted(mounting) == [f"Deployment/{prefix}order-api initContainers jwks", f"Pod/{prefix}smoke-test containers smoke"]
+
+
+def test_an_upgrade_keeps_the_development_key_the_cluster_holds(fake_cluster: FakeCluster) -> None:
+    path = f"/api/v1/namespaces/{NAMESPACE}/secrets/dev-issuer"
+    fresh = render_on_cluster(fake_cluster)
+    assert path in fake_cluster.requested, "the chart looked the live Secret up"
+    live_key = _dev_key(fresh)
+    fake_cluster.objects[path] = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "dev-issuer", "namespace": NAMESPACE},
+        "type": "Opaque",
+        "data": {"signing-key.pem": base64.b64encode(live_key.encode()).decode()},
+    }
+    assert _dev_key(render_on_cluster(fake_cluster, revision=3)) == live_key
+    assert _dev_key(render_on_cluster(fake_cluster, {"config": {"logLevel": "debug"}}, revision=4)) == live_key
+
+
+def test_a_real_issuer_turns_the_development_issuer_off() -> None:
+    url = "https://issuer.example.com/.well-known/jwks.json"
+    remote = render(REAL_ISSUER)
+    assert remote.all("Secret") == [remote.get("Secret", "processor-auth")], "no development key"
+    env = container_env(remote, "Deployment/order-api")
+    assert (env["AUTH_JWKS_URL"], env["AUTH_ISSUER"]) == (url, "https://issuer.example.com/") and "AUTH_JWKS_FILE" not in env
+    assert not remote.has("ConfigMap", "order-api-jwks")
+    spec = dict(remote.pod_specs())["Deployment/order-api"]
+    assert "initContainers" not in spec
+    assert [v["name"] for v in spec["volumes"]] == ["processor-auth"]
+    assert "TOKEN=$(kubectl" not in remote.notes and "order-api trusts tokens of https://issuer.example.com/" in remote.notes
+
+    # The JWKS document given inline instead of its URL: a ConfigMap, mounted as AUTH_JWKS_FILE.
+    document = '{"keys":[{"kty":"EC","crv":"P-256","x":"DlmrVbXVMMn_kOk5o69KjBbWw4t9iJDGwHP7cW-Ntgg","y":"HgVnHGtt3Gl6uALlsewOv9PN9nSHZTDbF2Z0PQqrCQc"}]}'
+    inline = render({"orderApi": {"auth": {"issuer": "https://issuer.example.com/", "jwks": document}}})
+    assert inline.get("ConfigMap", "order-api-jwks")["data"]["jwks.json"] == document
+    spec = dict(inline.pod_specs())["Deployment/order-api"]
+    assert "initContainers" not in spec and not inline.has("Secret", "dev-issuer")
     assert {"name": "auth-jwks", "configMap": {"name": "order-api-jwks"}} in spec["volumes"]
-    assert [v["name"] for v in dict(release.pod_specs())["Deployment/order-processor"]["volumes"]] == ["processor-auth"]
-    annotations = release.get("Deployment", "order-api")["spec"]["template"]["metadata"]["annotations"]
+    assert {"name": "auth-jwks", "mountPath": "/etc/order-api/auth", "readOnly": True} in spec["containers"][0]["volumeMounts"]
+    annotations = inline.get("Deployment", "order-api")["spec"]["template"]["metadata"]["annotations"]
     assert "checksum/jwks" in annotations, "a new key set rolls the pods"
 
-    url = "https://issuer.example.com/.well-known/jwks.json"
-    remote = render({"orderApi": {"auth": {"jwks": "", "jwksUrl": url}}})
-    env = container_env(remote, "Deployment/order-api")
-    assert env["AUTH_JWKS_URL"] == url and "AUTH_JWKS_FILE" not in env
-    assert not remote.has("ConfigMap", "order-api-jwks")
-    assert [v["name"] for v in dict(remote.pod_specs())["Deployment/order-api"]["volumes"]] == ["processor-auth"]
+
+def test_the_smoke_test_mints_its_token_from_the_development_key(default_release: Release) -> None:
+    pod = default_release.get("Pod", "smoke-test")["spec"]
+    [container] = pod["containers"]
+    assert container["env"] == [
+        {"name": "ORDER_API_SIGNING_KEY", "value": "/etc/dev-issuer/signing-key.pem"},
+        {"name": "AUTH_ISSUER", "value": "urn:order-system:dev"},
+        {"name": "AUTH_AUDIENCE", "value": "order-api"},
+    ]
+    assert container["volumeMounts"] == [DEV_KEY_MOUNT]
+    assert pod["volumes"] == [DEV_KEY_VOLUME]
 
 
-def test_the_smoke_test_takes_its_token_from_a_secret_file() -> None:
-    pod = render().get("Pod", "smoke-test")["spec"]
+def test_with_a_real_issuer_the_smoke_test_reads_a_token_secret() -> None:
+    release = render(value_set("real-issuer"))
+    pod = release.get("Pod", "smoke-test")["spec"]
     container = pod["containers"][0]
     assert container["env"] == [{"name": "ORDER_API_TOKEN_FILE", "value": "/var/run/secrets/order-api-test/token"}]
     assert container["volumeMounts"] == [{"name": "token", "mountPath": "/var/run/secrets/order-api-test", "readOnly": True}]
-    assert pod["volumes"] == [{"name": "token", "secret": {"secretName": "order-api-test-token", "optional": True}}]
+    assert pod["volumes"] == [{"name": "token", "secret": {"secretName": "issuer-test-token", "optional": True}}]
+    assert "kubectl -n orders create secret generic issuer-test-token --from-literal=token=" in release.notes
+
+
+def _token_command(notes: str) -> str:
+    [line] = [line.strip() for line in notes.splitlines() if line.strip().startswith("TOKEN=$(kubectl")]
+    return line
+
+
+def _overrides(command: str) -> dict[str, Any]:
+    match = re.search(r"--overrides='([^']+)'", command)
+    assert match, command
+    overrides: dict[str, Any] = json.loads(match[1])
+    return overrides
+
+
+def test_notes_print_a_token_command_that_make_helm_token_runs_too(default_release: Release) -> None:
+    """NOTES.txt's one-off token pod: the orderctl image, the development key, order-api's issuer
+    and audience; make/helm.mk's helm-token sends exactly the same overrides."""
+    command = _token_command(default_release.notes)
+    assert command.startswith("TOKEN=$(kubectl -n orders run orderctl-token --rm --attach --quiet --restart=Never ")
+    assert f"--image=orderctl:{APP_VERSION} --image-pull-policy=IfNotPresent --override-type=strategic" in command
+    assert command.endswith("-- token --customer CUST001)")
+    spec = _overrides(command)["spec"]
+    [container] = spec["containers"]
+    assert container["name"] == "orderctl-token", "strategic merge: the container kubectl run makes"
+    assert container["envFrom"] == [{"configMapRef": {"name": "order-api"}}], "AUTH_ISSUER and AUTH_AUDIENCE"
+    assert container["env"] == [{"name": "ORDER_API_SIGNING_KEY", "value": "/etc/dev-issuer/signing-key.pem"}]
+    assert container["volumeMounts"] == [DEV_KEY_MOUNT] and spec["volumes"] == [DEV_KEY_VOLUME]
+    mk = (CHART.parents[4] / "make" / "helm.mk").read_text()
+    match = re.search(r"^HELM_TOKEN_OVERRIDES := (.+)$", mk, re.MULTILINE)
+    assert match, "make/helm.mk defines HELM_TOKEN_OVERRIDES"
+    assert json.loads(match[1]) == _overrides(command)
+    assert re.search(r"^HELM_TOKEN_POD := orderctl-token$", mk, re.MULTILINE)
+    recipe = mk[mk.index("\nhelm-token:") :].split("\n\n", 1)[0]
+    for flags in ("--rm --attach --quiet --restart=Never", "--image-pull-policy=IfNotPresent", "--override-type=strategic", "-- token --customer"):
+        assert flags in recipe and flags in command, flags
 
 
 def _assert_mounts_the_tokens(release: Release, deployment: str, secret: str) -> None:
@@ -556,7 +724,7 @@ def test_both_services_read_the_processor_token_from_the_chart_secret(default_re
 
 def test_an_existing_secret_replaces_the_generated_one() -> None:
     release = render({"processorAuth": {"existingSecret": "order-system-tokens"}})
-    assert release.all("Secret") == [], "the chart makes no token of its own"
+    assert not release.has("Secret", "processor-auth"), "the chart makes no token of its own"
     for service in SERVICES:
         _assert_mounts_the_tokens(release, service, "order-system-tokens")
 

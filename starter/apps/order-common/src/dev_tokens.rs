@@ -3,7 +3,9 @@
 //!
 //! A key is an ES256 (P-256) key pair, generated with aws-lc-rs (already the
 //! TLS backend of the AWS SDK here, so no OpenSSL is needed). Its private half
-//! is a PKCS#8 PEM file any JWT library reads; its public half is published
+//! is a PKCS#8 PEM file any JWT library reads (a SEC1 `EC PRIVATE KEY` PEM,
+//! what Helm's `genPrivateKey "ecdsa"` makes for the chart, is read too); its
+//! public half is published
 //! as a JWKS document, which order-api reads from a file
 //! (`AUTH_JWKS_FILE`) or a URL (`AUTH_JWKS_URL`) exactly as it reads a real
 //! issuer's. The key id (`kid`) is the key's RFC 7638 thumbprint, so the same
@@ -59,9 +61,13 @@ impl SigningKey {
         Self::from_pem(&pkcs8_pem(der.as_ref()))
     }
 
-    /// A key read back from its PKCS#8 PEM (P-256 → ES256, RSA → RS256).
+    /// A key read back from its PEM: PKCS#8 (P-256 → ES256, RSA → RS256), or
+    /// SEC1 (`EC PRIVATE KEY`, P-256 only), which is converted to PKCS#8.
     pub fn from_pem(pem: &str) -> anyhow::Result<Self> {
         let der = pem::parse(pem).context("not a PEM file")?;
+        if der.tag() == SEC1_TAG {
+            return Self::from_pem(&pkcs8_pem(&sec1_p256_to_pkcs8(der.contents())?));
+        }
         let (algorithm, encoding) =
             if EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.contents()).is_ok() {
                 (Algorithm::ES256, EncodingKey::from_ec_pem(pem.as_bytes())?)
@@ -170,6 +176,19 @@ impl Grant {
     }
 }
 
+/// The PEM label of a SEC1 (RFC 5915) EC private key.
+const SEC1_TAG: &str = "EC PRIVATE KEY";
+
+/// A SEC1 P-256 private key as PKCS#8 v1 DER: jsonwebtoken reads only PKCS#8.
+fn sec1_p256_to_pkcs8(sec1: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let pair = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, sec1)
+        .map_err(|err| anyhow::anyhow!("not a SEC1 P-256 private key: {err}"))?;
+    let der = pair
+        .to_pkcs8v1()
+        .map_err(|_| anyhow::anyhow!("could not encode the P-256 key"))?;
+    Ok(der.as_ref().to_vec())
+}
+
 fn pkcs8_pem(der: &[u8]) -> String {
     pem::encode(&pem::Pem::new("PRIVATE KEY", der.to_vec()))
 }
@@ -193,5 +212,74 @@ mod tests {
             assert_eq!(header.kid.as_deref(), Some(key.kid()));
         }
         assert!(SigningKey::from_pem("not a key").is_err());
+    }
+
+    // Test-only keys, made for these tests and used nowhere else. A SEC1 P-256
+    // key as the chart makes it (Helm's engine, `genPrivateKey "ecdsa"`), and
+    // the same key as PKCS#8 (`openssl pkcs8 -topk8 -nocrypt`).
+    const HELM_SEC1_P256: &str = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIDZthWgMSF7Tka9LAipmbJUexwc0Pn4+/I0w24w1+iZpoAoGCCqGSM49
+AwEHoUQDQgAEJLbhkB6rUy9OxkcalGzh0T+Zqvf8B3ZTu68VA4hdMcGKiJxsR8Vs
+akC0j0DFFNXXYnCwZUS7OZGrl8nR3sc5oA==
+-----END EC PRIVATE KEY-----
+";
+    const SAME_KEY_PKCS8: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNm2FaAxIXtORr0sC
+KmZslR7HBzQ+fj78jTDbjDX6JmmhRANCAAQktuGQHqtTL07GRxqUbOHRP5mq9/wH
+dlO7rxUDiF0xwYqInGxHxWxqQLSPQMUU1ddicLBlRLs5kauXydHexzmg
+-----END PRIVATE KEY-----
+";
+    // A SEC1 key on another curve (P-384, `openssl ecparam -genkey -noout`).
+    const SEC1_P384: &str = "-----BEGIN EC PRIVATE KEY-----
+MIGkAgEBBDCQgf7NmLaCy7YUfUil1bee9+2tHCoFa9tVgnVkhhnHZ7t4Sh2alrpD
+0Nr5D64NfO6gBwYFK4EEACKhZANiAARkB/z0fYL1V/SPeBTUxUTNK8f1rofRjHxZ
+l/EszjrPprirvht6a71TkUXuO4z+W7A2mL+EMS9g54NW5HinEsdQjuS+fHCLczQB
+YUwNxg9xTDwWCzZNa7BkdWg6z/18kIM=
+-----END EC PRIVATE KEY-----
+";
+
+    #[test]
+    fn a_sec1_p256_key_reads_as_its_pkcs8_twin_and_signs_verifiable_tokens() {
+        let sec1 = SigningKey::from_pem(HELM_SEC1_P256).unwrap();
+        let pkcs8 = SigningKey::from_pem(SAME_KEY_PKCS8).unwrap();
+        assert_eq!(sec1.algorithm(), Algorithm::ES256);
+        assert_eq!(sec1.kid(), pkcs8.kid(), "one key, one thumbprint");
+        assert_eq!(sec1.jwk(), pkcs8.jwk());
+        assert!(
+            sec1.private_pem()
+                .starts_with("-----BEGIN PRIVATE KEY-----"),
+            "kept as PKCS#8"
+        );
+        assert_eq!(
+            SigningKey::from_pem(sec1.private_pem()).unwrap().kid(),
+            sec1.kid()
+        );
+
+        // A token it signs verifies against its published JWK.
+        let token = sec1.token(&Grant::dev("CUST001").admin());
+        let key = jsonwebtoken::DecodingKey::from_jwk(sec1.jwk()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[DEV_ISSUER]);
+        validation.set_audience(&[DEV_AUDIENCE]);
+        let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation)
+            .unwrap()
+            .claims;
+        assert_eq!(claims["sub"], "CUST001");
+        assert_eq!(claims["scope"], ADMIN_SCOPE);
+    }
+
+    #[test]
+    fn a_sec1_key_on_another_curve_or_damaged_is_refused() {
+        let err = SigningKey::from_pem(SEC1_P384).err().expect("P-384");
+        assert!(
+            format!("{err:#}").contains("not a SEC1 P-256 private key"),
+            "{err:#}"
+        );
+        // The private scalar changed, the public key kept: they no longer match.
+        let mismatched = HELM_SEC1_P256.replace("MHcCAQEEIDZt", "MHcCAQEEIDZu");
+        assert!(SigningKey::from_pem(&mismatched).is_err());
+        let truncated =
+            "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIDZt\n-----END EC PRIVATE KEY-----\n";
+        assert!(SigningKey::from_pem(truncated).is_err());
     }
 }

@@ -1,9 +1,9 @@
 //! Development identity: `keygen` writes a signing key and its public JWKS,
+//! `jwks` writes the JWKS of a key made elsewhere (the Helm chart's),
 //! `token` prints a token signed with it, and [`TokenArgs`] gives `smoke` and
 //! `load` the token they send (one given, or one minted from the key).
 //!
-//! The private key never leaves the machine that generated it: order-api
-//! only ever reads the JWKS (the public half).
+//! order-api only ever reads the JWKS (the public half), never the key.
 
 use std::{
     io::Write,
@@ -59,6 +59,26 @@ pub fn keygen(args: &KeygenArgs) -> anyhow::Result<bool> {
         jwks_path.display(),
         key.kid()
     );
+    Ok(true)
+}
+
+#[derive(Args)]
+pub struct JwksArgs {
+    /// The private key: PKCS#8, or SEC1 P-256 (what the Helm chart generates).
+    #[arg(long, env = "ORDER_API_SIGNING_KEY")]
+    signing_key: PathBuf,
+    /// Where to write the public JWKS document (order-api's AUTH_JWKS_FILE).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Writes the public JWKS of an existing key: the chart's init container
+/// turns its development key (a Secret) into the file order-api reads, so
+/// order-api's own container never sees the private key.
+pub fn jwks(args: &JwksArgs) -> anyhow::Result<bool> {
+    let key = read_key(&args.signing_key)?;
+    write_jwks(&args.out, &key)?;
+    println!("wrote {} (kid {})", args.out.display(), key.kid());
     Ok(true)
 }
 
@@ -225,6 +245,61 @@ mod tests {
         for bad in ["", "0", "31d", "1w", "h", "-1h", "1.5h"] {
             assert!(parse_ttl(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn jwks_publishes_the_public_half_of_a_sec1_or_pkcs8_key() {
+        let dir = std::env::temp_dir().join(format!("orderctl-jwks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A SEC1 P-256 key, as the chart's `genPrivateKey "ecdsa"` makes it (test-only).
+        let sec1 = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIDZthWgMSF7Tka9LAipmbJUexwc0Pn4+/I0w24w1+iZpoAoGCCqGSM49
+AwEHoUQDQgAEJLbhkB6rUy9OxkcalGzh0T+Zqvf8B3ZTu68VA4hdMcGKiJxsR8Vs
+akC0j0DFFNXXYnCwZUS7OZGrl8nR3sc5oA==
+-----END EC PRIVATE KEY-----
+";
+        let pkcs8 = SigningKey::generate_es256().unwrap();
+        for (name, pem) in [("sec1.pem", sec1), ("pkcs8.pem", pkcs8.private_pem())] {
+            let key_path = dir.join(name);
+            std::fs::write(&key_path, pem).unwrap();
+            let out = dir.join(format!("{name}.jwks.json"));
+            let args = JwksArgs {
+                signing_key: key_path,
+                out: out.clone(),
+            };
+            assert!(jwks(&args).unwrap());
+            let document: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+            let [jwk] = document["keys"].as_array().unwrap().as_slice() else {
+                panic!("one key: {document}");
+            };
+            assert_eq!(jwk["kid"], SigningKey::from_pem(pem).unwrap().kid());
+            assert_eq!(
+                (jwk["kty"].as_str(), jwk["alg"].as_str()),
+                (Some("EC"), Some("ES256"))
+            );
+            assert!(jwk.get("d").is_none(), "no private part in the JWKS");
+        }
+
+        // A missing or unreadable key: an error naming the file, and no JWKS written.
+        for (name, content) in [("missing.pem", None), ("garbage.pem", Some("not a key"))] {
+            let key_path = dir.join(name);
+            if let Some(content) = content {
+                std::fs::write(&key_path, content).unwrap();
+            }
+            let out = dir.join(format!("{name}.jwks.json"));
+            let err = jwks(&JwksArgs {
+                signing_key: key_path.clone(),
+                out: out.clone(),
+            })
+            .expect_err(name);
+            assert!(
+                format!("{err:#}").contains(&key_path.display().to_string()),
+                "{err:#}"
+            );
+            assert!(!out.exists(), "{name}: nothing written");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

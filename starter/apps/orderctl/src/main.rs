@@ -1,22 +1,19 @@
 //! `orderctl`: the operator's tool for the order system.
 //!
 //! - `create-tables`: creates the tables (idempotent) and waits until ACTIVE;
-//! - `ensure-tables`: creates missing tables and seeds an empty inventory
-//!   table; `--watch SECONDS` repeats that until stopped (see keeper.rs);
 //! - `seed`: writes the starter's inventory, never resetting existing stock
 //!   unless `--reset`;
 //! - `wait-ready`: waits until services answer `/health/ready`;
 //! - `smoke`: the starter's order flow, with assertions, against any URL;
 //! - `load`: a load generator for benchmarks, at a fixed concurrency (closed
 //!   loop) or a fixed rate (open loop, `--rate`; see load.rs);
-//! - `keygen`, `token`: a development signing key and tokens signed with it
-//!   (see auth.rs);
+//! - `keygen`, `jwks`, `token`: a development signing key, its public JWKS
+//!   and tokens signed with it (see auth.rs);
 //! - `service-token`: the credential order-api presents to order-processor.
 //!
 //! Exit codes: 0 success, 1 a check or command failed, 2 bad usage.
 
 mod auth;
-mod keeper;
 mod load;
 mod service_token;
 mod smoke;
@@ -52,9 +49,6 @@ enum Command {
         #[arg(long, default_value = "120", value_parser = clap::value_parser!(u64).range(1..=3600))]
         wait_seconds: u64,
     },
-    /// Create missing tables and seed the products into an empty inventory table; with
-    /// --watch, keep doing so (for a DynamoDB Local that may restart empty).
-    EnsureTables(keeper::EnsureArgs),
     /// Write the starter's products (PROD001, PROD002).
     Seed {
         /// Overwrite products that already exist (resets their stock).
@@ -82,6 +76,8 @@ enum Command {
     Load(load::LoadArgs),
     /// Write a development ES256 signing key and its public JWKS (for AUTH_JWKS_FILE).
     Keygen(auth::KeygenArgs),
+    /// Write the public JWKS of an existing signing key (PKCS#8 or SEC1 P-256).
+    Jwks(auth::JwksArgs),
     /// Print a bearer token signed with the development key.
     Token(auth::TokenCommandArgs),
     /// Write (or print) a new credential for calling order-processor
@@ -124,7 +120,6 @@ async fn run(command: Command) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
-        Command::EnsureTables(args) => keeper::run(args).await,
         Command::Seed { reset } => {
             let client = connect(&DynamoConfig::from_env(&env)?).await?;
             let table = TableNames::from_env(&env)?.inventory;
@@ -147,6 +142,7 @@ async fn run(command: Command) -> anyhow::Result<bool> {
         Command::Smoke { url, auth } => smoke::run(&url, &auth).await,
         Command::Load(args) => load::run(args).await,
         Command::Keygen(args) => auth::keygen(&args),
+        Command::Jwks(args) => auth::jwks(&args),
         Command::Token(args) => auth::token(&args),
         Command::ServiceToken(args) => service_token::run(&args),
     }
@@ -195,23 +191,6 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("orderctl").chain(args.iter().copied()))
-    }
-
-    #[test]
-    fn ensure_tables_takes_a_watch_interval_in_range() {
-        assert!(parse(&["ensure-tables"]).is_ok());
-        assert!(parse(&["ensure-tables", "--watch", "1"]).is_ok());
-        assert!(parse(&["ensure-tables", "--watch", "3600"]).is_ok());
-        for bad in ["0", "3601", "-5", "10s", ""] {
-            let arg = format!("--watch={bad}");
-            let err = parse(&["ensure-tables", &arg]).err().expect(bad);
-            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}: {err}");
-            assert!(err.to_string().contains("--watch <SECONDS>"), "{err}");
-        }
-        let err = parse(&["ensure-tables", "--watch"])
-            .err()
-            .expect("no value");
-        assert_eq!(err.kind(), ErrorKind::InvalidValue, "{err}");
     }
 
     #[test]

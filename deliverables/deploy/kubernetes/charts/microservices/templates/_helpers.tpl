@@ -147,8 +147,54 @@ the env variable (in the ConfigMaps), the volume and the mount.
 {{- end }}
 
 {{/*
-order-api's JWKS document (orderApi.auth.jwks), from its own ConfigMap: the volume, the mount
-and the file's path. Empty for order-processor and when orderApi.auth.jwksUrl is used. Takes
+order-api's identity (orderApi.auth). With neither jwksUrl nor jwks, the chart is its own
+development issuer: Secret <namePrefix>dev-issuer holds an ES256 key (dev-issuer-secret.yaml),
+an init container of order-api writes its public JWKS into an emptyDir that order-api reads as
+AUTH_JWKS_FILE, and `helm test` and the token pod of NOTES.txt sign with it. With a real issuer,
+no key exists in the cluster. "true" for the development issuer.
+*/}}
+{{- define "microservices.devIssuer" -}}
+{{- if not (or .Values.orderApi.auth.jwksUrl .Values.orderApi.auth.jwks) }}true{{ end }}
+{{- end }}
+
+{{- define "microservices.devIssuerName" -}}urn:order-system:dev{{- end }}
+
+{{/*
+AUTH_ISSUER: the configured issuer, or the development one.
+*/}}
+{{- define "microservices.authIssuer" -}}
+{{- if include "microservices.devIssuer" . }}{{ include "microservices.devIssuerName" . }}{{ else }}{{ .Values.orderApi.auth.issuer }}{{ end }}
+{{- end }}
+
+{{- define "microservices.devIssuerSecret" -}}
+{{- include "microservices.componentName" (dict "root" . "component" "dev-issuer") }}
+{{- end }}
+
+{{- define "microservices.devIssuerKeyPath" -}}/etc/dev-issuer/signing-key.pem{{- end }}
+
+{{/*
+The development key, for the pods that sign with it or publish its JWKS: never order-api's own
+container, nor any other long-running one.
+*/}}
+{{- define "microservices.devIssuerVolume" -}}
+- name: dev-issuer
+  secret:
+    secretName: {{ include "microservices.devIssuerSecret" . }}
+    items:
+      - key: signing-key.pem
+        path: {{ include "microservices.devIssuerKeyPath" . | base }}
+{{- end }}
+
+{{- define "microservices.devIssuerMount" -}}
+- name: dev-issuer
+  mountPath: {{ include "microservices.devIssuerKeyPath" . | dir }}
+  readOnly: true
+{{- end }}
+
+{{/*
+order-api's JWKS file (AUTH_JWKS_FILE): written by the init container from the development key
+into an emptyDir, or orderApi.auth.jwks from its own ConfigMap. The volume, the mount and the
+file's path. Empty for order-processor and when orderApi.auth.jwksUrl is used. Takes
 (dict "root" $ "component" name).
 */}}
 {{- define "microservices.usesJwksFile" -}}
@@ -160,8 +206,14 @@ and the file's path. Empty for order-processor and when orderApi.auth.jwksUrl is
 {{- define "microservices.jwksVolume" -}}
 {{- if include "microservices.usesJwksFile" . -}}
 - name: auth-jwks
+{{- if include "microservices.devIssuer" .root }}
+  emptyDir:
+    sizeLimit: 1Mi
+{{ include "microservices.devIssuerVolume" .root }}
+{{- else }}
   configMap:
     name: {{ include "microservices.componentName" (dict "root" .root "component" "order-api-jwks") }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -221,11 +273,15 @@ Checks the schema cannot express. Included by every template that depends on the
 {{- end }}
 {{- end }}
 {{- $auth := .Values.orderApi.auth }}
-{{- if not $auth.issuer }}
-{{- fail "orderApi.auth.issuer is required: order-api verifies a bearer token on every /orders request (`make helm-install` sets a development issuer and key)" }}
+{{- if and $auth.jwksUrl $auth.jwks }}
+{{- fail "set at most one of orderApi.auth.jwksUrl (a real issuer's JWKS URL) and orderApi.auth.jwks (its JWKS document); neither: the chart's development issuer" }}
 {{- end }}
-{{- if eq (empty $auth.jwksUrl) (empty $auth.jwks) }}
-{{- fail "set exactly one of orderApi.auth.jwksUrl (a real issuer's JWKS) and orderApi.auth.jwks (the JWKS document, e.g. --set-file orderApi.auth.jwks=.run/auth/jwks.json)" }}
+{{- if include "microservices.devIssuer" . }}
+{{- if and $auth.issuer (ne $auth.issuer (include "microservices.devIssuerName" .)) }}
+{{- fail (printf "orderApi.auth.issuer (%s) needs a real issuer's keys, orderApi.auth.jwksUrl or orderApi.auth.jwks; without them the chart's development issuer is %s" $auth.issuer (include "microservices.devIssuerName" .)) }}
+{{- end }}
+{{- else if not $auth.issuer }}
+{{- fail "orderApi.auth.issuer is required with orderApi.auth.jwksUrl or orderApi.auth.jwks: the `iss` of the real issuer's tokens" }}
 {{- end }}
 {{- if and $auth.jwks (not (hasKey (fromJson $auth.jwks) "keys")) }}
 {{- fail "orderApi.auth.jwks must be a JWKS document: {\"keys\": [...]}" }}
@@ -242,17 +298,7 @@ Checks the schema cannot express. Included by every template that depends on the
 {{- end }}
 
 {{/*
-The component that sets up the tables: `table-keeper` (a Deployment that keeps them, see
-table-init/deployment.yaml) when DynamoDB Local runs in the release, else `table-init` (a Job
-per revision). Names its ConfigMap, ServiceAccount and NetworkPolicy too.
-*/}}
-{{- define "microservices.tableInitComponent" -}}
-{{- if .Values.dynamodb.enabled }}table-keeper{{ else }}table-init{{ end }}
-{{- end }}
-
-{{/*
-The environment of orderctl's table setup, as ConfigMap data; the keeper Deployment hashes it
-into a pod annotation, so a change restarts the keeper.
+The environment of orderctl's table setup (the table-init Job), as ConfigMap data.
 */}}
 {{- define "microservices.tableInitConfig" -}}
 {{ include "microservices.dynamodbEnv" . }}
@@ -267,4 +313,27 @@ makes sense. Takes a service's values.
 */}}
 {{- define "microservices.minReplicas" -}}
 {{- if .autoscaling.enabled }}{{ .autoscaling.minReplicas | int }}{{ else }}{{ .replicaCount | int }}{{ end }}
+{{- end }}
+
+{{/*
+The `kubectl run --overrides` (strategic merge) of the token pod NOTES.txt shows: a one-off
+orderctl pod that mounts the development key, takes AUTH_ISSUER and AUTH_AUDIENCE from
+order-api's ConfigMap (so its tokens are the ones order-api accepts) and meets the restricted
+Pod Security Standard. make/helm.mk's helm-token sends the same for the default values (the
+tests compare them).
+*/}}
+{{- define "microservices.tokenPodName" -}}
+{{- include "microservices.componentName" (dict "root" . "component" "orderctl-token") }}
+{{- end }}
+
+{{- define "microservices.tokenPodOverrides" -}}
+{{- $container := dict "name" (include "microservices.tokenPodName" .) -}}
+{{- $_ := set $container "envFrom" (list (dict "configMapRef" (dict "name" (include "microservices.componentName" (dict "root" . "component" "order-api"))))) -}}
+{{- $_ = set $container "env" (list (dict "name" "ORDER_API_SIGNING_KEY" "value" (include "microservices.devIssuerKeyPath" .))) -}}
+{{- $_ = set $container "volumeMounts" (include "microservices.devIssuerMount" . | fromYamlArray) -}}
+{{- $_ = set $container "securityContext" (include "microservices.containerSecurityContext" . | fromYaml) -}}
+{{- $spec := dict "automountServiceAccountToken" false "containers" (list $container) -}}
+{{- $_ = set $spec "securityContext" (include "microservices.podSecurityContext" . | fromYaml) -}}
+{{- $_ = set $spec "volumes" (include "microservices.devIssuerVolume" . | fromYamlArray) -}}
+{{- dict "spec" $spec | toJson }}
 {{- end }}

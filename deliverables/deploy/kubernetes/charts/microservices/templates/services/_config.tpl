@@ -33,7 +33,7 @@ RECONCILER_INTERVAL_SECONDS: {{ $values.reconciler.intervalSeconds | int | quote
 RECONCILER_GRACE_SECONDS: {{ $values.reconciler.graceSeconds | int | quote }}
 RECONCILER_MAX_ATTEMPTS: {{ $values.reconciler.maxAttempts | int | quote }}
 RECONCILER_MAX_AGE_SECONDS: {{ $values.reconciler.maxAgeSeconds | int | quote }}
-AUTH_ISSUER: {{ $values.auth.issuer | quote }}
+AUTH_ISSUER: {{ include "microservices.authIssuer" $root | quote }}
 AUTH_AUDIENCE: {{ $values.auth.audience | quote }}
 AUTH_SUBJECT_CLAIM: {{ $values.auth.subjectClaim | quote }}
 CUSTOMER_RATE_LIMIT_PER_SECOND: {{ $values.auth.customerRateLimit.perSecond | int | quote }}
