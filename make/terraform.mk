@@ -87,8 +87,38 @@ ecs-redeploy: ## Restart both ECS services' tasks (force new deployment) and wai
 	echo "waiting for both services to be stable (up to 10 minutes)" && \
 	aws ecs wait services-stable --region "$$region" --cluster "$$cluster" --services order-processor order-api
 
+# ECS's development issuer (the default; terraform.tfvars sets no auth_*): a
+# signing key made on this machine by the orderctl image, so no Rust is
+# needed. ecs-keygen writes it once into .run/ecs-auth (kept across runs: an
+# existing key is kept); Terraform hands order-api the public jwks.json
+# (modules/auth), and ecs-token signs with the private key, which never
+# leaves this machine. The container runs as the caller, so the files are
+# the caller's on Linux too.
+ECS_AUTH_DIR := .run/ecs-auth
+ECS_ORDERCTL_IMAGE ?= orderctl:$(CONTAINERS_TAG)
+# make ecs-token CUSTOMER=CUST002 ADMIN=1 ECS_TOKEN_TTL=15m (CUSTOMER, ADMIN: see Makefile)
+ECS_TOKEN_TTL ?= 1h
+ecs_orderctl = docker run --rm --user "$$(id -u):$$(id -g)" --volume "$(CURDIR)/$(ECS_AUTH_DIR):/auth" $(ECS_ORDERCTL_IMAGE)
+
+# The orderctl image, built (make image-orderctl, output to stderr so that
+# ecs-token prints the token alone) unless it exists.
+.PHONY: ecs-orderctl-image
+ecs-orderctl-image:
+	@docker image inspect $(ECS_ORDERCTL_IMAGE) >/dev/null 2>&1 || \
+	  $(MAKE) --no-print-directory image-orderctl >&2
+
+.PHONY: ecs-keygen
+ecs-keygen: ecs-orderctl-image ## Make the ECS development issuer's signing key (.run/ecs-auth, kept if present) with the orderctl image; run before tf-plan
+	@mkdir -p $(ECS_AUTH_DIR)
+	$(ecs_orderctl) keygen --dir /auth
+
+.PHONY: ecs-token
+ecs-token: ecs-orderctl-image ## Print a token for order-api on ECS: CUSTOMER=CUST001 (default), ADMIN=1 for any customer's orders, ECS_TOKEN_TTL=1h
+	@test -f $(ECS_AUTH_DIR)/signing-key.pem || { echo "$(ECS_AUTH_DIR)/signing-key.pem is missing: run make ecs-keygen, then make tf-plan tf-apply" >&2; exit 1; }
+	@$(ecs_orderctl) token --signing-key /auth/signing-key.pem --customer "$(CUSTOMER)" --ttl "$(ECS_TOKEN_TTL)" $(if $(filter 1,$(ADMIN)),--admin)
+
 .PHONY: ecs-smoke
-ecs-smoke: ## Check the ALB hides /metrics and /health and the processor wants its SSM token, then run test_docker_compose.sh (processor through a Session Manager port forward)
+ecs-smoke: ## Check the ALB hides /metrics and /health and the processor wants its SSM token, then run test_docker_compose.sh (token from ecs-token unless ORDER_API_TOKEN; processor through a Session Manager port forward)
 	deliverables/deploy/scripts/ecs-smoke-test.sh
 
 .PHONY: tf-destroy

@@ -79,12 +79,15 @@ run_checkov() {
 }
 check "checkov $CHECKOV_VERSION: no failed check" quietly run_checkov
 
-# A skip without a reason is a silenced finding: each must say why.
+# A skip without a reason is a silenced finding: each must say why. grep
+# exits 1 when nothing matches, which is an answer here; 2 (an error) is not.
 skips_are_justified() {
-  local bad
-  bad=$(grep -rnE --include='*.tf' 'checkov:skip=' "$deploy" | grep -vE 'checkov:skip=CKV2?_[A-Z0-9_]+:.{30,}') || true
+  local skips bad status=0
+  skips=$(grep -rnE --include='*.tf' 'checkov:skip=' "$deploy") || status=$?
+  ((status <= 1)) || { echo "grep could not read $deploy"; return 1; }
+  bad=$(grep -vE 'checkov:skip=CKV2?_[A-Z0-9_]+:.{30,}' <<<"$skips") || status=$?
   [[ -z $bad ]] || { echo "checkov skips without a reason:"; echo "$bad"; return 1; }
-  echo "$(grep -rc --include='*.tf' 'checkov:skip=' "$deploy" | awk -F: '{n += $2} END {print n}') skips, each with its reason"
+  echo "$(grep -c . <<<"$skips") skips, each with its reason"
 }
 check "every checkov skip is justified inline" quietly skips_are_justified
 
@@ -163,14 +166,44 @@ prepare_workspace() {
   find "$work" \( -name .terraform -o -name '.terraform.lock.hcl' -o -name '*.tfstate*' -o -name terraform.tfvars \) -prune -exec rm -rf {} +
 }
 
+init_validate() (
+  cd "$1" && terraform init -backend=false -input=false >/dev/null && terraform validate -no-color
+)
+
+# terraform_test DIR: `terraform test` in DIR, its output without the passing
+# runs (so a failure's lines are what quietly shows), its exit status
+# terraform's: the filter never decides the result. Its own summary is
+# "Success! N passed, 0 failed." or "Failure! N passed, N failed."
+terraform_test() {
+  local out status=0
+  out=$(cd "$1" && terraform test -no-color 2>&1) || status=$?
+  grep -vE '^  run .*\.\.\. pass$' <<<"$out"
+  return "$status"
+}
+
+# The check above must fail when terraform test fails, whatever it prints: a
+# stand-in terraform that fails one run proves it (it once took grep's status).
+terraform_test_failure_fails() (
+  local stub status=0
+  stub=$(mktemp -d)
+  trap 'rm -rf "$stub"' EXIT
+  printf '#!/usr/bin/env bash\necho "  run \\"a\\"... pass"\necho "  run \\"b\\"... fail"\necho "Failure! 1 passed, 1 failed."\nexit 1\n' >"$stub/terraform"
+  chmod +x "$stub/terraform"
+  PATH="$stub:$PATH" terraform_test "$stub" >"$stub/out" || status=$?
+  ((status == 1)) || { echo "a failing terraform test gave status $status"; cat "$stub/out"; return 1; }
+  grep -q '^Failure! 1 passed, 1 failed\.$' "$stub/out" || { echo "the failure summary was filtered out:"; cat "$stub/out"; return 1; }
+  ! grep -q '\.\.\. pass$' "$stub/out" || { echo "passing runs were not filtered out"; return 1; }
+  echo "a failing terraform test fails its check and keeps its summary"
+)
+check "terraform test's filter keeps terraform's failure" quietly terraform_test_failure_fails
+
 if $provider; then
   prepare_workspace
   for module_root in "${roots[@]}"; do
-    check "init + validate $module_root" quietly bash -c "cd '$work/$module_root' && terraform init -backend=false -input=false >/dev/null && terraform validate -no-color"
+    check "init + validate $module_root" quietly init_validate "$work/$module_root"
   done
   for module_root in "${roots[@]}"; do
-    # terraform test's own summary is "Success! N passed, 0 failed."
-    check "terraform test $module_root" quietly bash -c "cd '$work/$module_root' && terraform test -no-color | grep -vE '^  run .*\\.\\.\\. pass$'"
+    check "terraform test $module_root" quietly terraform_test "$work/$module_root"
   done
 fi
 
@@ -182,6 +215,9 @@ fi
 #     (moto's Application Auto Scaling lacks ListTagsForResource, which the
 #     provider calls after creating them), so the ECS root is applied with
 #     -target on every module and on the two aws_ecs_service resources.
+#   ECS root, CloudFront: moto has no VPC origins, so the run sets
+#     cloudfront_enabled = false (an internet-facing ALB); terraform test
+#     covers the CloudFront module with the mocked provider.
 ecs_targets=(
   -target=module.network -target=module.security_groups -target=module.dynamodb
   -target=module.iam -target=module.ecs_cluster -target=module.service_discovery
@@ -233,7 +269,8 @@ moto_ecs() (
   cd "$copy" || return 1
   local issuer="https://cognito-idp.$moto_region.amazonaws.com/${moto_region}_Example1"
   local vars=(-var "moto_endpoint=$moto_endpoint" -var "aws_region=$moto_region" -var "images=$images"
-    -var "auth_issuer=$issuer" -var "auth_audience=order-api" -var "auth_jwks_url=$issuer/.well-known/jwks.json")
+    -var "auth_issuer=$issuer" -var "auth_audience=order-api" -var "auth_jwks_url=$issuer/.well-known/jwks.json"
+    -var "cloudfront_enabled=false")
   tf apply.log apply -auto-approve "${vars[@]}" "${ecs_targets[@]}" || return 1
   "${verify[@]}" applied || return 1
   # Orders take stock; the next plan must not put it back.

@@ -4,7 +4,7 @@
 #
 #   deliverables/deploy/scripts/ecs-smoke-test.sh [--wait SECONDS]
 #
-# order-api is reached through the ALB (the api_url output). order-processor
+# order-api is reached at the api_url output. order-processor
 # has no public address by design, so the script opens a Session Manager port
 # forward to one of its tasks (instance + dynamic host port, found through the
 # ECS API) on 127.0.0.1:$PROCESSOR_LOCAL_PORT, and closes it afterwards.
@@ -17,17 +17,20 @@
 #
 # Needs: the AWS CLI v2 with the Session Manager plugin
 # (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html),
-# curl, terraform (to read the outputs), and credentials for the account that
-# may also read the token parameter (ssm:GetParameter on the
-# processor_tokens_parameter_name output).
+# curl, terraform (to read the outputs), make and Docker (to mint the token),
+# and credentials for the account that may also read the token parameter
+# (ssm:GetParameter on the processor_tokens_parameter_name output). Runs on
+# bash 3.2 (macOS).
 #
 # Environment:
 #   TERRAFORM_DIR           the ECS root module (default: ../ecs-ec2/terraform)
 #   SERVER_ENDPOINT         order-api URL (default: the api_url output)
 #   PROCESSOR_LOCAL_PORT    local end of the port forward (default 18002)
-#   ORDER_API_TOKEN         required: a bearer token for customer CUST001 (or with the
-#                           orders:admin scope) from the issuer in auth_issuer, e.g. a
-#                           Cognito ID token
+#   ORDER_API_TOKEN         a bearer token for customer CUST001 (or with the
+#                           orders:admin scope). Unset: with the development issuer
+#                           (the default) one is minted by `make ecs-token`; with a
+#                           real issuer (auth_jwks_url) it is required, e.g. a
+#                           Cognito ID token.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +49,6 @@ while (($# > 0)); do
   esac
 done
 [[ $wait_seconds =~ ^[0-9]+$ ]] || die "--wait takes whole seconds, not '$wait_seconds'"
-[[ -n ${ORDER_API_TOKEN:-} ]] || die "ORDER_API_TOKEN is not set: order-api needs a bearer token from the issuer in auth_issuer"
 
 for tool in aws curl terraform session-manager-plugin; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -57,6 +59,19 @@ server=${SERVER_ENDPOINT:-$(output api_url)} || die "no api_url output in $terra
 cluster=$(output cluster_name)
 region=$(output aws_region)
 token_parameter=$(output processor_tokens_parameter_name)
+
+# The customer token: given, or minted with the development key when order-api
+# trusts it (the order_api_auth output says so).
+if [[ -z ${ORDER_API_TOKEN:-} ]]; then
+  auth=$(terraform -chdir="$terraform_dir" output -json order_api_auth) ||
+    die "no order_api_auth output in $terraform_dir: apply the current configuration first"
+  [[ $auth =~ \"development\":[[:space:]]*true ]] ||
+    die "ORDER_API_TOKEN is not set, and order-api trusts a real issuer ($auth): set it to that issuer's token for customer CUST001"
+  echo "minting a token for CUST001 with the development key (make ecs-token)"
+  ORDER_API_TOKEN=$(make -C "$repo_root" --no-print-directory -s ecs-token CUSTOMER=CUST001) ||
+    die "could not mint a token (make ecs-token): run make ecs-keygen, then make tf-plan tf-apply"
+  export ORDER_API_TOKEN
+fi
 
 # status URL [TOKEN]: the HTTP status code of a GET, with the bearer token if
 # given (passed on stdin, never on a command line other users can list).

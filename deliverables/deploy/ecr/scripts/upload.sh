@@ -82,6 +82,7 @@ grep -Eq '^ARG BINARY(=|$)' "$dockerfile" ||
 grep -Eiq '^FROM .+ AS runtime$' "$dockerfile" ||
   die "$dockerfile has no stage named 'runtime' (built with --target runtime)"
 
+[[ -n ${images//[[:space:]]/} ]] || die "--images needs at least one of order-api, order-processor, orderctl"
 for image in $images; do
   case "$image" in
     order-api | order-processor | orderctl) ;;
@@ -94,7 +95,9 @@ if [[ -z $registry ]]; then
   registry=$(terraform -chdir="$terraform_dir" output -raw registry 2>/dev/null) ||
     die "no --registry given and no Terraform state with a 'registry' output in $terraform_dir (make ecr-apply first)"
 fi
-[[ $registry =~ ^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$ ]] ||
+# In a variable: bash 3.2 cannot parse a regex with groups written inline.
+registry_pattern='^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$'
+[[ $registry =~ $registry_pattern ]] ||
   die "--registry must look like 123456789012.dkr.ecr.eu-west-1.amazonaws.com, not '$registry'"
 region=${BASH_REMATCH[1]}
 
@@ -164,7 +167,8 @@ done
 
 echo
 if $dry_run; then echo "would push:"; else echo "pushed:"; fi
-printf '  %s\n' "${pushed[@]}"
+# ${a[@]+...}: an empty array under set -u aborts bash 3.2 (macOS).
+printf '  %s\n' ${pushed[@]+"${pushed[@]}"}
 if [[ " $images " == *" order-api "* && " $images " == *" order-processor "* ]]; then
   echo
   echo "for deliverables/deploy/ecs-ec2/terraform/terraform.tfvars:"

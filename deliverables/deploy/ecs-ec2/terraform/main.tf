@@ -1,6 +1,6 @@
 # Order system on ECS with EC2 capacity, inside the AWS free tier by default.
 #
-#   internet -> ALB :80 -> order-api (bridge, dynamic host port)
+#   internet -HTTPS-> CloudFront -VPC origin-> internal ALB :80 -> order-api (bridge, dynamic host port)
 #                          order-api -> order-processor via Cloud Map SRV,
 #                          with a bearer token both read from SSM Parameter Store
 #                          both -> DynamoDB through the VPC gateway endpoint
@@ -71,15 +71,20 @@ locals {
   # order-processor accepts any listed token; order-api sends the first.
   processor_token_secrets = { PROCESSOR_TOKENS = module.processor_tokens.parameter_arn }
 
-  # Each target tracking policy keeps two alarms (high, low) of its own.
-  alarm_metric_count = module.alarms.alarm_metric_count + 2 * length(local.services)
+  # Every alarm the deployment bills: the alarms module's own, plus the two
+  # (high, low) that AWS creates for each target tracking policy: one per
+  # service (CPU, modules/ecs-service) and the capacity provider's managed
+  # scaling (modules/ecs-cluster). tests/root.tftest.hcl counts the alarm
+  # sources in the code so that a new one cannot go uncounted here.
+  target_tracking_alarms = 2 * length(local.services) + 2
+  alarm_metric_count     = module.alarms.alarm_metric_count + local.target_tracking_alarms
 }
 
 # The free tier covers 10 alarm metrics a month; past that each costs 0.10 USD.
 check "alarms_within_free_tier" {
   assert {
     condition     = local.alarm_metric_count <= 10
-    error_message = "This configuration uses ${local.alarm_metric_count} CloudWatch alarm metrics; the free tier covers 10."
+    error_message = "This configuration uses ${local.alarm_metric_count} CloudWatch alarm metrics (${local.target_tracking_alarms} of them created by AWS for target tracking); the free tier covers 10, each one more costs 0.10 USD a month."
   }
 }
 
@@ -98,6 +103,8 @@ module "security_groups" {
 
   name          = var.name
   vpc_id        = module.network.vpc_id
+  vpc_cidr      = module.network.vpc_cidr
+  alb_internal  = var.cloudfront_enabled
   https_enabled = var.certificate_arn != null
 }
 
@@ -155,9 +162,21 @@ module "alb" {
 
   name               = var.name
   vpc_id             = module.network.vpc_id
+  internal           = var.cloudfront_enabled
+  vpc_cidr           = module.network.vpc_cidr
+  availability_zones = module.network.availability_zones
   subnet_ids         = module.network.public_subnet_ids
   security_group_ids = [module.security_groups.alb_security_group_id]
   certificate_arn    = var.certificate_arn
+}
+
+module "cdn" {
+  source = "./modules/cdn"
+  count  = var.cloudfront_enabled ? 1 : 0
+
+  name         = var.name
+  alb_arn      = module.alb.arn
+  alb_dns_name = module.alb.dns_name
 }
 
 module "order_processor" {
@@ -187,6 +206,18 @@ module "order_processor" {
   })
 }
 
+# Whose tokens order-api accepts: the development issuer (the key `make
+# ecs-keygen` made, kept in .run/ecs-auth) unless auth_jwks_url names a real one.
+module "auth" {
+  source = "./modules/auth"
+
+  issuer        = var.auth_issuer
+  audience      = var.auth_audience
+  jwks_url      = var.auth_jwks_url
+  subject_claim = var.auth_subject_claim
+  dev_jwks_file = coalesce(var.auth_dev_jwks_file, "${path.root}/../../../../.run/ecs-auth/jwks.json")
+}
+
 module "order_api" {
   source = "./modules/ecs-service"
 
@@ -207,22 +238,19 @@ module "order_api" {
   target_group_arn       = module.alb.target_group_arn
   secrets                = local.processor_token_secrets
 
-  environment = merge(local.common_environment, {
+  environment = merge(local.common_environment, module.auth.environment, {
     ORDERS_TABLE                   = module.dynamodb.orders_table_name
     SRV_ENDPOINT                   = module.service_discovery.srv_names["order-processor"]
     RECONCILER_INTERVAL_SECONDS    = tostring(var.reconciler.interval_seconds)
     RECONCILER_GRACE_SECONDS       = tostring(var.reconciler.grace_seconds)
     RECONCILER_MAX_ATTEMPTS        = tostring(var.reconciler.max_attempts)
     RECONCILER_MAX_AGE_SECONDS     = tostring(var.reconciler.max_age_seconds)
-    AUTH_ISSUER                    = var.auth_issuer
-    AUTH_AUDIENCE                  = var.auth_audience
-    AUTH_JWKS_URL                  = var.auth_jwks_url
-    AUTH_SUBJECT_CLAIM             = var.auth_subject_claim
     CUSTOMER_RATE_LIMIT_PER_SECOND = tostring(var.customer_rate_limit.per_second)
     CUSTOMER_RATE_LIMIT_BURST      = tostring(var.customer_rate_limit.burst)
-    # The ALB appends the client's address to X-Forwarded-For: the rate
-    # limit keys on it, not on the ALB node that connected.
-    HTTP_TRUSTED_PROXY_HOPS = "1"
+    # Each proxy appends the address it received the request from to
+    # X-Forwarded-For: CloudFront the viewer's, then the ALB CloudFront's. The
+    # per-client rate limit keys on the entry the outermost proxy wrote.
+    HTTP_TRUSTED_PROXY_HOPS = var.cloudfront_enabled ? "2" : "1"
   })
 
   # Tasks register with the target group only once a listener forwards to it.
@@ -238,5 +266,7 @@ module "alarms" {
   cluster_name            = module.ecs_cluster.cluster_name
   service_names           = [module.order_api.service_name, module.order_processor.service_name]
   orders_table_name       = module.dynamodb.orders_table_name
+  task_memory_mib         = var.task_memory_mib
+  extra_alarms            = var.extra_alarms
   alarm_email             = var.alarm_email
 }

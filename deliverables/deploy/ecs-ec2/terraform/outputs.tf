@@ -1,6 +1,6 @@
 output "api_url" {
-  description = "order-api through the ALB: the SERVER_ENDPOINT of the smoke tests."
-  value       = module.alb.url
+  description = "order-api's base URL, the SERVER_ENDPOINT of the smoke tests: https://<id>.cloudfront.net by default; the ALB's own URL with cloudfront_enabled = false."
+  value       = var.cloudfront_enabled ? module.cdn[0].url : module.alb.url
 }
 
 output "cluster_name" {
@@ -51,7 +51,7 @@ output "nat_gateway_count" {
 }
 
 output "alarm_metric_count" {
-  description = "CloudWatch alarm metrics in use, target tracking alarms included (the free tier covers 10)."
+  description = "CloudWatch alarm metrics billed, the 6 that AWS creates for target tracking included (the free tier covers 10)."
   value       = local.alarm_metric_count
 }
 
@@ -68,4 +68,13 @@ output "aws_region" {
 output "processor_tokens_parameter_name" {
   description = "SSM SecureString holding the processor token list (PROCESSOR_TOKENS of both services). Rotate: aws ssm put-parameter --name <this> --type SecureString --overwrite --value 'old,new', then make ecs-redeploy; the same with 'new,old', then 'new'."
   value       = module.processor_tokens.parameter_name
+}
+
+output "order_api_auth" {
+  description = "Whose tokens order-api accepts: issuer, audience, and development (true: the key of make ecs-keygen, tokens from make ecs-token)."
+  value = {
+    issuer      = module.auth.issuer
+    audience    = module.auth.audience
+    development = module.auth.development
+  }
 }

@@ -204,10 +204,27 @@ variable "service_discovery_namespace" {
   default     = null
 }
 
+variable "cloudfront_enabled" {
+  description = "HTTPS with no domain: CloudFront (default certificate, https://<id>.cloudfront.net) in front of an internal ALB reached through a VPC origin. Always free up to 1 TB out and 10 million requests a month. false: an internet-facing ALB, HTTP on :80 unless certificate_arn is set (tokens then cross in clear): for a domain of your own, or emulators without CloudFront."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = !(var.cloudfront_enabled && var.certificate_arn != null)
+    error_message = "certificate_arn puts HTTPS on an internet-facing ALB instead of CloudFront: set cloudfront_enabled = false with it."
+  }
+}
+
 variable "certificate_arn" {
-  description = "ACM certificate ARN for HTTPS on the ALB. null: HTTP on :80 only (what the free tier demo uses)."
+  description = "ACM certificate ARN for HTTPS on an internet-facing ALB (needs a domain and cloudfront_enabled = false): :443 serves, :80 redirects. null (default): CloudFront provides HTTPS."
   type        = string
   default     = null
+}
+
+variable "extra_alarms" {
+  description = "Also alarm on order-api's p99 latency and the orders table's write throttles: 2 alarm metrics beyond the free tier's 10 (0.10 USD per alarm metric-month each)."
+  type        = bool
+  default     = false
 }
 
 variable "alarm_email" {
@@ -223,33 +240,45 @@ variable "tags" {
 }
 
 variable "auth_issuer" {
-  description = "AUTH_ISSUER of order-api: the OIDC issuer whose tokens it accepts, exactly as in their iss claim. Amazon Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>."
+  description = "A real OIDC issuer for order-api (AUTH_ISSUER), exactly as in its tokens' iss claim; set it with auth_audience and auth_jwks_url. null (default): the development issuer (see auth_dev_jwks_file). Amazon Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>."
   type        = string
+  default     = null
 
   validation {
-    condition     = length(var.auth_issuer) <= 1024 && can(regex("^\\S+$", var.auth_issuer))
+    condition     = var.auth_issuer == null || try(length(var.auth_issuer) <= 1024 && can(regex("^\\S+$", var.auth_issuer)), false)
     error_message = "auth_issuer must be 1 to 1024 characters without spaces, such as https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123."
   }
 }
 
 variable "auth_audience" {
-  description = "AUTH_AUDIENCE of order-api: the aud a token must name; several, comma-separated, are each accepted. Amazon Cognito: the app client id (Cognito ID tokens carry it in aud; access tokens do not carry aud)."
+  description = "With a real issuer: the aud a token must name (AUTH_AUDIENCE); several, comma-separated, are each accepted. Amazon Cognito: the app client id (its ID tokens carry it in aud; its access tokens carry no aud)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[^\\s,]+(,[^\\s,]+)*$", var.auth_audience))
+    condition     = var.auth_audience == null || can(regex("^[^\\s,]+(,[^\\s,]+)*$", var.auth_audience))
     error_message = "auth_audience must be one or more comma-separated audiences without spaces."
   }
 }
 
 variable "auth_jwks_url" {
-  description = "AUTH_JWKS_URL of order-api: the issuer's public keys (JWKS), fetched over HTTPS through the instances' port-443 egress. Amazon Cognito: <issuer>/.well-known/jwks.json."
+  description = "With a real issuer: its public keys (AUTH_JWKS_URL), fetched over HTTPS through the instances' port-443 egress. Setting it (with auth_issuer and auth_audience) turns the development issuer off. Amazon Cognito: <issuer>/.well-known/jwks.json."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^https://[^\\s/]+(/\\S*)?$", var.auth_jwks_url))
+    condition     = var.auth_jwks_url == null || can(regex("^https://[^\\s/]+(/\\S*)?$", var.auth_jwks_url))
     error_message = "auth_jwks_url must be an https:// URL, such as https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json."
   }
+
+  # That all three go together, modules/auth checks: a validation here that
+  # read the other two would be skipped whenever one of them is invalid.
+}
+
+variable "auth_dev_jwks_file" {
+  description = "The development issuer's public JWKS (used while auth_jwks_url is null), passed to order-api inline as AUTH_JWKS. null: .run/ecs-auth/jwks.json at the repository root, which `make ecs-keygen` writes (the private key beside it never leaves this machine; `make ecs-token` signs with it)."
+  type        = string
+  default     = null
 }
 
 variable "auth_subject_claim" {

@@ -502,3 +502,47 @@ async fn orderctl_mints_tokens_the_gateway_accepts() {
     assert_eq!(placed.body["customer_id"], "CUST042");
     std::fs::remove_file(key_file).unwrap();
 }
+
+/// ECS's development issuer hands order-api its public keys inline
+/// (`AUTH_JWKS`, no file to mount): a token signed with the key is
+/// accepted, one signed with another key is not.
+#[tokio::test]
+async fn an_inline_jwks_verifies_tokens() {
+    let tables = fresh_tables().await;
+    let processor = spawn_processor(&tables).await;
+    let mut env = system_tests::api_env(&tables, &processor.url);
+    env.retain(|(name, _)| *name != "AUTH_JWKS_FILE");
+    let jwks = serde_json::to_string(&SigningKey::jwks([test_key()])).unwrap();
+    system_tests::set_env(&mut env, "AUTH_JWKS", &jwks);
+    let api = system_tests::Process::start("order-api", system_tests::free_port(), &env).await;
+    let url = format!("{}/orders", api.url);
+
+    let placed = post_json(&http_as("CUST001"), &url, &order_for(None)).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(placed.body["customer_id"], "CUST001");
+    let other_key = SigningKey::generate_es256().unwrap();
+    let forged = other_key.token(&Grant::dev("CUST001"));
+    let refused = post_json(&client_with(&forged), &url, &order_for(None)).await;
+    assert_unauthenticated(&refused, true, "a token signed with another key");
+    assert_eq!(count_items(&tables.orders).await, 1);
+}
+
+#[test]
+fn an_inline_jwks_order_api_cannot_use_stops_it_at_start_up() {
+    let endpoint = system_tests::dynamodb_endpoint();
+    for document in ["not json", r#"{"keys": []}"#] {
+        let env = [
+            ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+            ("PROCESSOR_TOKENS", system_tests::service_token()),
+            ("AUTH_ISSUER", "urn:order-system:dev"),
+            ("AUTH_AUDIENCE", "order-api"),
+            ("AUTH_JWKS", document),
+        ];
+        let (code, stderr) = system_tests::run_to_exit("order-api", &env);
+        assert_eq!(code, Some(2), "AUTH_JWKS={document}: {stderr}");
+        assert!(
+            stderr.contains("AUTH_JWKS="),
+            "the error names AUTH_JWKS: {stderr}"
+        );
+    }
+}

@@ -1,5 +1,6 @@
-# The ALB: HTTP on :80 forwarding to order-api's readiness-checked targets by
-# default; with a certificate, :80 only redirects to :443.
+# The ALB: HTTP on :80 forwarding to order-api's readiness-checked targets;
+# internal (behind CloudFront) in subnets of its own with no route out, or
+# internet-facing, where a certificate makes :80 only redirect to :443.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -70,6 +71,44 @@ run "certificate_turns_http_into_a_redirect" {
     condition     = aws_lb_listener.https[0].port == 443 && startswith(aws_lb_listener.https[0].ssl_policy, "ELBSecurityPolicy-TLS13")
     error_message = "The HTTPS listener uses a TLS 1.3 policy."
   }
+}
+
+run "internal_alb_gets_subnets_with_no_route_out" {
+  command = apply
+
+  module {
+    source = "./modules/alb"
+  }
+
+  variables {
+    internal           = true
+    vpc_cidr           = "10.0.0.0/16"
+    availability_zones = ["eu-west-1a", "eu-west-1b"]
+  }
+
+  assert {
+    condition     = aws_lb.this.internal && length(aws_subnet.internal) == 2 && [for subnet in aws_subnet.internal : subnet.cidr_block] == ["10.0.200.0/24", "10.0.201.0/24"]
+    error_message = "Behind CloudFront the ALB is internal, in one /24 per AZ from the 200th on (clear of the network module's public 0-99 and private 100-199)."
+  }
+
+  assert {
+    condition     = [for subnet in aws_subnet.internal : subnet.map_public_ip_on_launch] == [false, false] && aws_lb_listener.http.default_action[0].type == "forward"
+    error_message = "Its subnets hand out no public addresses; :80 forwards to order-api."
+  }
+}
+
+run "internal_alb_without_a_vpc_range_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/alb"
+  }
+
+  variables {
+    internal = true
+  }
+
+  expect_failures = [var.internal]
 }
 
 run "one_subnet_is_refused" {

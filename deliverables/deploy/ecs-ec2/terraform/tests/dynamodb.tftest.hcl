@@ -45,8 +45,8 @@ run "tables_match_the_services" {
   }
 
   assert {
-    condition     = toset([for attribute in aws_dynamodb_table.orders.attribute : "${attribute.name}:${attribute.type}"]) == toset(["order_id:S", "customer_id:S", "created_at:S", "pending_action:S"])
-    error_message = "Every key attribute of the orders table is a string."
+    condition     = toset([for attribute in aws_dynamodb_table.orders.attribute : "${attribute.name}:${attribute.type}"]) == toset(["order_id:S", "customer_id:S", "created_at:S", "pending_shard:S"])
+    error_message = "The orders table's key attributes are exactly order_id, customer_id, created_at and pending_shard (the pending index's partition key), all strings."
   }
 
   assert {

@@ -1,5 +1,6 @@
-# The container instances: IMDSv2, encryption, no SSH, and a destroy that
-# cannot hang on the capacity provider.
+# The container instances: IMDSv2, encryption, no SSH, a destroy that
+# cannot hang on the capacity provider, and ECS's service-linked role made
+# when the account lacks it.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -11,6 +12,28 @@ variables {
   security_group_ids    = ["sg-instances"]
   assign_public_ip      = true
   instance_profile_name = "order-system-instance"
+}
+
+# First, before any apply: runs share their state, and a terraform_data
+# already created keeps its input (ignore_changes). A plan only: an apply
+# would run the AWS CLI. The cluster and the capacity provider wait for
+# terraform_data.ecs_service_linked_role (depends_on).
+run "a_missing_service_linked_role_is_created" {
+  command = plan
+
+  module {
+    source = "./modules/ecs-cluster"
+  }
+
+  override_data {
+    target = data.aws_iam_roles.ecs_service_linked
+    values = { names = [], arns = [] }
+  }
+
+  assert {
+    condition     = terraform_data.ecs_service_linked_role.input.create == true
+    error_message = "An account without ECS's service-linked role must have it created before the cluster."
+  }
 }
 
 run "instances_are_locked_down" {
@@ -88,6 +111,16 @@ run "instances_are_locked_down" {
   assert {
     condition     = output.architecture == "x86_64"
     error_message = "t3.micro is x86_64."
+  }
+
+  assert {
+    condition     = data.aws_iam_roles.ecs_service_linked.path_prefix == "/aws-service-role/ecs.amazonaws.com/" && data.aws_iam_roles.ecs_service_linked.name_regex == "^AWSServiceRoleForECS$"
+    error_message = "The role looked up must be ECS's service-linked role, AWSServiceRoleForECS."
+  }
+
+  assert {
+    condition     = terraform_data.ecs_service_linked_role.input.create == false
+    error_message = "An account that has ECS's service-linked role must not have it created again."
   }
 }
 

@@ -18,7 +18,9 @@ provider "aws" {
   # Should an override go missing, a call fails on loopback instead of
   # looking for AWS.
   endpoints {
+    cloudfront     = "http://127.0.0.1:9"
     ec2            = "http://127.0.0.1:9"
+    iam            = "http://127.0.0.1:9"
     secretsmanager = "http://127.0.0.1:9"
     ssm            = "http://127.0.0.1:9"
     sts            = "http://127.0.0.1:9"
@@ -38,6 +40,11 @@ override_data {
 override_data {
   target = module.ecs_cluster.data.aws_ssm_parameter.ecs_ami
   values = { value = "ami-0123456789abcdef0", insecure_value = "ami-0123456789abcdef0" }
+}
+
+override_data {
+  target = module.ecs_cluster.data.aws_iam_roles.ecs_service_linked
+  values = { names = ["AWSServiceRoleForECS"] }
 }
 
 variables {
@@ -68,8 +75,14 @@ run "default_deployment" {
     values = {
       arn        = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/order-system/0123456789abcdef"
       arn_suffix = "app/order-system/0123456789abcdef"
-      dns_name   = "order-system-1234567890.eu-west-1.elb.amazonaws.com"
+      dns_name   = "internal-order-system-1234567890.eu-west-1.elb.amazonaws.com"
     }
+  }
+
+  override_resource {
+    target          = module.cdn[0].aws_cloudfront_distribution.api
+    override_during = plan
+    values          = { domain_name = "d111111abcdef8.cloudfront.net" }
   }
 
   override_resource {
@@ -117,7 +130,7 @@ run "default_deployment" {
       HTTP_MAX_HEADER_BYTES          = "16384"
       HTTP_RATE_LIMIT_PER_SECOND     = "1000"
       HTTP_RATE_LIMIT_BURST          = "2000"
-      HTTP_TRUSTED_PROXY_HOPS        = "1"
+      HTTP_TRUSTED_PROXY_HOPS        = "2"
     }
     error_message = "order-api needs its table, the processor's SRV name, its token issuer, an explicit AWS_REGION (no IMDS from bridge mode), JSON logs, the reconciler's settings, the server limits and the per-customer rate limit, and trusts the ALB's X-Forwarded-For entry."
   }
@@ -224,6 +237,36 @@ run "default_deployment" {
     error_message = "CloudWatch alarms (target tracking ones included) must stay within the free tier's 10."
   }
 
+  # The count above is only as good as its accounting: every construct in the
+  # code that creates an alarm must be one main.tf's alarm_metric_count knows
+  # (the alarms module's 5 alarm resources; target tracking: the services'
+  # policy, used twice, and the capacity provider's managed scaling). A new
+  # one fails here until the accounting and the README's figure follow.
+  assert {
+    condition = (
+      length(regexall("resource \"aws_cloudwatch_metric_alarm\"", join("\n", [for f in fileset(".", "modules/**/*.tf") : file(f)]))) == 5 &&
+      length(regexall("TargetTrackingScaling", join("\n", [for f in fileset(".", "**/*.tf") : file(f)]))) == 1 &&
+      length(regexall("managed_scaling\\s*\\{", join("\n", [for f in fileset(".", "**/*.tf") : file(f)]))) == 1 &&
+      length(regexall("resource \"aws_autoscaling_policy\"", join("\n", [for f in fileset(".", "**/*.tf") : file(f)]))) == 0 &&
+      output.alarm_metric_count == module.alarms.alarm_metric_count + 2 * length(output.service_names) + 2 &&
+      module.alarms.alarm_metric_count == length(module.alarms.alarm_names)
+    )
+    error_message = "An alarm source was added or removed (an aws_cloudwatch_metric_alarm, a target tracking policy, managed scaling), or the count no longer adds the alarms module's alarms and 2 per target tracking policy (2 services, 1 capacity provider): update alarm_metric_count in main.tf, this test and the README's CloudWatch line."
+  }
+
+  assert {
+    condition     = strcontains(file("../README.md"), "CloudWatch: ${module.alarms.alarm_metric_count} alarms + ${output.alarm_metric_count - module.alarms.alarm_metric_count} that AWS creates for target tracking")
+    error_message = "The README's free-tier table must state the alarm count this configuration has (${module.alarms.alarm_metric_count} + ${output.alarm_metric_count - module.alarms.alarm_metric_count})."
+  }
+
+  assert {
+    condition = (
+      module.cdn[0].url == "https://d111111abcdef8.cloudfront.net" &&
+      module.alb.url == "http://internal-order-system-1234567890.eu-west-1.elb.amazonaws.com"
+    )
+    error_message = "By default order-api is served by CloudFront over HTTPS, in front of the internal ALB."
+  }
+
   assert {
     condition     = output.dynamodb_provisioned_capacity_total.read <= 25 && output.dynamodb_provisioned_capacity_total.write <= 25
     error_message = "DynamoDB capacity must stay within the free tier's 25 RCU / 25 WCU."
@@ -235,14 +278,88 @@ run "default_deployment" {
   }
 
   assert {
-    condition     = output.api_url == "http://order-system-1234567890.eu-west-1.elb.amazonaws.com" && output.processor_srv_name == "order-processor.order-system.internal"
-    error_message = "Outputs: the ALB URL for the smoke test and the processor's SRV name."
+    condition     = output.api_url == "https://d111111abcdef8.cloudfront.net" && output.processor_srv_name == "order-processor.order-system.internal"
+    error_message = "Outputs: CloudFront's HTTPS URL for the smoke test and the processor's SRV name."
   }
 
   assert {
     condition     = output.instance_architecture == "x86_64"
     error_message = "The default t3.micro is x86_64."
   }
+}
+
+run "extra_alarms_are_counted_past_the_free_tier" {
+  command = plan
+
+  variables {
+    extra_alarms = true
+  }
+
+  # The free-tier check must warn: 12 alarm metrics.
+  expect_failures = [check.alarms_within_free_tier]
+
+  assert {
+    condition     = output.alarm_metric_count == 12 && length(module.alarms.alarm_names) == 6
+    error_message = "extra_alarms adds 2 alarms and the count says so (12: over the free tier, which the check block warns about)."
+  }
+}
+
+run "certificate_on_a_public_alb_instead_of_cloudfront" {
+  command = plan
+
+  variables {
+    cloudfront_enabled = false
+    certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  }
+
+  override_resource {
+    target          = module.processor_tokens.aws_ssm_parameter.this
+    override_during = plan
+    values          = { arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/order-system/processor-tokens" }
+  }
+  override_resource {
+    target          = module.dynamodb.aws_dynamodb_table.orders
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-orders" }
+  }
+  override_resource {
+    target          = module.dynamodb.aws_dynamodb_table.inventory
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-inventory" }
+  }
+  override_resource {
+    target          = module.dynamodb.aws_dynamodb_table.reservations
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/order-system-reservations" }
+  }
+  override_resource {
+    target          = module.alb.aws_lb.this
+    override_during = plan
+    values = {
+      arn      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/order-system/0123456789abcdef"
+      dns_name = "order-system-1234567890.eu-west-1.elb.amazonaws.com"
+    }
+  }
+
+  assert {
+    condition     = length(module.cdn) == 0 && output.api_url == "https://order-system-1234567890.eu-west-1.elb.amazonaws.com"
+    error_message = "With certificate_arn and no CloudFront, the ALB's own HTTPS URL is the API URL."
+  }
+
+  assert {
+    condition     = [for variable in module.order_api.container_definition.environment : variable.value if variable.name == "HTTP_TRUSTED_PROXY_HOPS"] == ["1"]
+    error_message = "Without CloudFront the ALB is the only proxy appending to X-Forwarded-For."
+  }
+}
+
+run "certificate_with_cloudfront_is_refused" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  }
+
+  expect_failures = [var.cloudfront_enabled]
 }
 
 run "raising_the_token_version_rewrites_the_token" {

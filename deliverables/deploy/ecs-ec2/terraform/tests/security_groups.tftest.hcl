@@ -1,4 +1,5 @@
-# Exactly the flows the issue allows: internet -> ALB :80, ALB -> instances on
+# Exactly the flows the issue allows: VPC -> internal ALB :80 behind CloudFront
+# (internet -> ALB :80 without it), ALB -> instances on
 # the host port range, instances <-> instances on it (order-api ->
 # order-processor), instances -> internet :443. Nothing else.
 
@@ -20,10 +21,10 @@ run "only_the_alb_is_open_to_the_internet" {
 
   assert {
     condition = (
-      aws_vpc_security_group_ingress_rule.alb_http.cidr_ipv4 == "0.0.0.0/0" &&
-      aws_vpc_security_group_ingress_rule.alb_http.from_port == 80 &&
-      aws_vpc_security_group_ingress_rule.alb_http.to_port == 80 &&
-      aws_vpc_security_group_ingress_rule.alb_http.security_group_id == aws_security_group.alb.id
+      aws_vpc_security_group_ingress_rule.alb_http[0].cidr_ipv4 == "0.0.0.0/0" &&
+      aws_vpc_security_group_ingress_rule.alb_http[0].from_port == 80 &&
+      aws_vpc_security_group_ingress_rule.alb_http[0].to_port == 80 &&
+      aws_vpc_security_group_ingress_rule.alb_http[0].security_group_id == aws_security_group.alb.id
     )
     error_message = "The ALB takes HTTP on :80 from the internet, and only :80."
   }
@@ -84,7 +85,8 @@ run "management_port_is_open_nowhere" {
   assert {
     condition = alltrue([
       for rule in concat(
-        [aws_vpc_security_group_ingress_rule.alb_http, aws_vpc_security_group_ingress_rule.instances_from_alb, aws_vpc_security_group_ingress_rule.instances_from_instances],
+        [aws_vpc_security_group_ingress_rule.instances_from_alb, aws_vpc_security_group_ingress_rule.instances_from_instances],
+        aws_vpc_security_group_ingress_rule.alb_http,
         aws_vpc_security_group_ingress_rule.alb_https,
       ) : !(rule.from_port <= 9464 && 9464 <= rule.to_port)
     ])
@@ -107,4 +109,41 @@ run "certificate_opens_https" {
     condition     = length(aws_vpc_security_group_ingress_rule.alb_https) == 1 && aws_vpc_security_group_ingress_rule.alb_https[0].from_port == 443
     error_message = "With a certificate the ALB also takes :443."
   }
+}
+
+run "behind_cloudfront_the_alb_admits_only_the_vpc" {
+  command = apply
+
+  module {
+    source = "./modules/security-groups"
+  }
+
+  variables {
+    alb_internal  = true
+    vpc_cidr      = "10.0.0.0/16"
+    https_enabled = true
+  }
+
+  assert {
+    condition = (
+      length(aws_vpc_security_group_ingress_rule.alb_http) == 0 && length(aws_vpc_security_group_ingress_rule.alb_https) == 0 &&
+      aws_vpc_security_group_ingress_rule.alb_from_vpc[0].cidr_ipv4 == "10.0.0.0/16" &&
+      aws_vpc_security_group_ingress_rule.alb_from_vpc[0].from_port == 80 && aws_vpc_security_group_ingress_rule.alb_from_vpc[0].to_port == 80
+    )
+    error_message = "Behind CloudFront the ALB takes :80 from the VPC (the VPC origin) and nothing from the internet."
+  }
+}
+
+run "internal_alb_without_the_vpc_range_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/security-groups"
+  }
+
+  variables {
+    alb_internal = true
+  }
+
+  expect_failures = [var.alb_internal]
 }

@@ -1,5 +1,5 @@
-//! The issuer's public keys: a JWKS document, fetched from a URL or read from
-//! a file, cached, and fetched again when a token names a key the cache does
+//! The issuer's public keys: a JWKS document, fetched from a URL, read from
+//! a file or given inline, cached, and fetched again when a token names a key the cache does
 //! not hold (the issuer rotated its keys) or when the cache is old (the
 //! issuer withdrew one).
 //!
@@ -32,6 +32,21 @@ const MAX_JWKS_BYTES: usize = 256 * 1024;
 pub enum JwksSource {
     Url(String),
     File(PathBuf),
+    /// The document itself (`AUTH_JWKS`): a deployment that has the public
+    /// keys at hand and no file or URL to put them behind, such as ECS with
+    /// its development issuer.
+    Inline(String),
+}
+
+/// What the logs name: the URL or path, not a whole inline document.
+impl std::fmt::Display for JwksSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(url) => f.write_str(url),
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Inline(document) => write!(f, "AUTH_JWKS ({} bytes)", document.len()),
+        }
+    }
 }
 
 /// A public key and the algorithms it may verify: never an HMAC one, so a
@@ -122,7 +137,7 @@ impl Keys {
         *last = Some(Instant::now());
         match self.fetch().await {
             Ok((keys, document)) => {
-                tracing::info!(source = ?self.source, keys = keys.len(), "token signing keys loaded");
+                tracing::info!(source = %self.source, keys = keys.len(), "token signing keys loaded");
                 let mut held = self.held.write().expect("not poisoned");
                 if held.document != document {
                     held.generation += 1;
@@ -132,7 +147,7 @@ impl Keys {
                 held.fetched_at = Some(Instant::now());
             }
             Err(reason) => {
-                tracing::warn!(source = ?self.source, %reason, "token signing keys could not be loaded; keeping those held");
+                tracing::warn!(source = %self.source, %reason, "token signing keys could not be loaded; keeping those held");
             }
         }
         self.current()
@@ -144,6 +159,7 @@ impl Keys {
             JwksSource::File(path) => tokio::fs::read(path)
                 .await
                 .map_err(|err| format!("{}: {err}", path.display()))?,
+            JwksSource::Inline(document) => document.as_bytes().to_vec(),
             JwksSource::Url(url) => {
                 let response = self
                     .http

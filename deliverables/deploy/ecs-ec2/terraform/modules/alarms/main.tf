@@ -1,10 +1,15 @@
-# Alarms for what a user of the system feels first. The free tier covers 10
-# alarm metrics a month; these use 3 + one per service + 1, and each
-# service's target tracking policy adds 2 of its own (see the root module's
-# alarm budget check).
+# Alarms for what a user of the system feels first. CloudWatch's free tier
+# covers 10 alarm metrics a month, and AWS creates 6 alarms of its own for
+# this deployment (2 per target tracking policy: one per service, one for the
+# capacity provider's managed scaling; the root module counts them). So this
+# module keeps 4 by default: the API down, its 5xx, and each service near its
+# memory hard limit. extra_alarms adds p99 latency and orders write
+# throttles, at 0.10 USD per alarm metric-month each.
 
 locals {
   alarm_actions = aws_sns_topic.alarms[*].arn
+  # The hard limit's threshold in the metric's unit (percent of the reservation).
+  memory_threshold_of_reservation = floor(var.memory_threshold_percent * var.task_memory_mib.limit / var.task_memory_mib.reservation)
 }
 
 resource "aws_sns_topic" "alarms" {
@@ -57,6 +62,8 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_p99_latency" {
+  count = var.extra_alarms ? 1 : 0
+
   alarm_name          = "${var.name}-api-p99-latency"
   alarm_description   = "order-api p99 response time above ${var.p99_latency_threshold_seconds} s for 3 minutes."
   namespace           = "AWS/ApplicationELB"
@@ -72,11 +79,17 @@ resource "aws_cloudwatch_metric_alarm" "api_p99_latency" {
   ok_actions          = local.alarm_actions
 }
 
+# ECS reports a service's MemoryUtilization against the memory its tasks
+# reserve: with no task-level memory, the containers' memoryReservation (the
+# soft limit), not the hard limit (memory) at which the kernel kills the
+# container. Usage may exceed the reservation, so the metric passes 100 % long
+# before any risk; the threshold is scaled so the alarm fires at
+# memory_threshold_percent of the hard limit.
 resource "aws_cloudwatch_metric_alarm" "service_memory" {
   for_each = toset(var.service_names)
 
   alarm_name          = "${var.name}-${each.key}-memory"
-  alarm_description   = "${each.key} uses more than ${var.memory_threshold_percent}% of its task memory: near its hard limit, the OOM killer stops it."
+  alarm_description   = "${each.key} uses more than ${var.memory_threshold_percent}% of its ${var.task_memory_mib.limit} MiB hard limit (MemoryUtilization above ${local.memory_threshold_of_reservation}% of the ${var.task_memory_mib.reservation} MiB reservation): at the limit the kernel kills the container."
   namespace           = "AWS/ECS"
   metric_name         = "MemoryUtilization"
   dimensions          = { ClusterName = var.cluster_name, ServiceName = each.key }
@@ -84,13 +97,15 @@ resource "aws_cloudwatch_metric_alarm" "service_memory" {
   period              = 60
   evaluation_periods  = 5
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.memory_threshold_percent
+  threshold           = local.memory_threshold_of_reservation
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
 
 resource "aws_cloudwatch_metric_alarm" "orders_write_throttles" {
+  count = var.extra_alarms ? 1 : 0
+
   alarm_name          = "${var.name}-orders-write-throttles"
   alarm_description   = "DynamoDB throttled writes to ${var.orders_table_name}: provisioned capacity is too small for the traffic (raise it or switch to PAY_PER_REQUEST)."
   namespace           = "AWS/DynamoDB"

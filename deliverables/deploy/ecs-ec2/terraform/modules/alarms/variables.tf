@@ -51,8 +51,32 @@ variable "p99_latency_threshold_seconds" {
   default     = 1
 }
 
+variable "task_memory_mib" {
+  description = "The services' memory per task, as their task definitions set it: reservation (memoryReservation, the soft limit ECS's MemoryUtilization is relative to) and limit (memory, the hard limit)."
+  type = object({
+    reservation = number
+    limit       = number
+  })
+
+  validation {
+    condition     = var.task_memory_mib.reservation > 0 && var.task_memory_mib.limit >= var.task_memory_mib.reservation
+    error_message = "task_memory_mib needs 0 < reservation <= limit."
+  }
+}
+
 variable "memory_threshold_percent" {
-  description = "Service memory use, in percent of the task's memory, that raises the alarm."
+  description = "Service memory use, in percent of the task's hard limit (task_memory_mib.limit), that raises the alarm."
   type        = number
-  default     = 80
+  default     = 90
+
+  validation {
+    condition     = var.memory_threshold_percent > 0 && var.memory_threshold_percent <= 100
+    error_message = "memory_threshold_percent is a percentage of the hard limit: 1-100."
+  }
+}
+
+variable "extra_alarms" {
+  description = "Also alarm on order-api's p99 latency and on write throttles of the orders table: 2 alarm metrics beyond the free tier's 10 (0.10 USD per alarm metric-month each)."
+  type        = bool
+  default     = false
 }

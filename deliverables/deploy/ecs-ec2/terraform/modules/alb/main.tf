@@ -1,11 +1,29 @@
+# Behind CloudFront (internal = true) the ALB has no public address and sits
+# in subnets of its own whose only route is the VPC's: CloudFront reaches it
+# through a VPC origin, so nothing, tokens included, crosses the internet in
+# clear. The subnets take /24s from the 200th on (the network module uses the
+# first for public subnets and the 100th on for private ones) and use the
+# VPC's main route table, which routes nothing outside the VPC.
+resource "aws_subnet" "internal" {
+  count = var.internal ? length(var.availability_zones) : 0
+
+  vpc_id            = var.vpc_id
+  availability_zone = var.availability_zones[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), 200 + count.index)
+  # Only the ALB's private addresses live here.
+  map_public_ip_on_launch = false
+
+  tags = { Name = "${var.name}-alb-${var.availability_zones[count.index]}", Tier = "alb-internal" }
+}
+
 resource "aws_lb" "this" {
   # checkov:skip=CKV_AWS_91:Access logs need an S3 bucket and its storage; not free-tier. Enable with an access_logs block for production.
   # checkov:skip=CKV2_AWS_28:AWS WAF is billed per web ACL and rule (about 6 USD/month minimum): outside the free tier.
   # checkov:skip=CKV_AWS_150:Deletion protection is a variable (deletion_protection), off so `terraform destroy` works.
   name                       = var.name
   load_balancer_type         = "application"
-  internal                   = false
-  subnets                    = var.subnet_ids
+  internal                   = var.internal
+  subnets                    = var.internal ? aws_subnet.internal[*].id : var.subnet_ids
   security_groups            = var.security_group_ids
   idle_timeout               = var.idle_timeout_seconds
   drop_invalid_header_fields = true
@@ -14,7 +32,7 @@ resource "aws_lb" "this" {
 }
 
 resource "aws_lb_target_group" "api" {
-  # checkov:skip=CKV_AWS_378:TLS ends at the ALB (certificate_arn); the hop to the tasks stays inside the VPC, restricted by security groups, and the services speak plain HTTP.
+  # checkov:skip=CKV_AWS_378:TLS ends at CloudFront (or at the ALB with certificate_arn); the hop to the tasks stays inside the VPC, restricted by security groups, and the services speak plain HTTP.
   name_prefix = "api-"
   # Bridge mode: targets are instances, on the host port Docker picked.
   target_type          = "instance"
@@ -44,9 +62,9 @@ resource "aws_lb_target_group" "api" {
 }
 
 resource "aws_lb_listener" "http" {
-  # checkov:skip=CKV_AWS_2:HTTP is the default because a certificate needs a domain; with certificate_arn set this listener only redirects to HTTPS.
-  # checkov:skip=CKV_AWS_103:Same listener: TLS applies to the HTTPS listener, which exists when certificate_arn is set.
-  # checkov:skip=CKV2_AWS_20:The redirect to HTTPS is conditional on certificate_arn (see default_action below).
+  # checkov:skip=CKV_AWS_2:By default the ALB is internal and only CloudFront's VPC origin reaches :80 inside the VPC (viewers use HTTPS at CloudFront); with certificate_arn set this listener only redirects to HTTPS.
+  # checkov:skip=CKV_AWS_103:Same listener: TLS applies to CloudFront's viewers, or to the HTTPS listener that exists when certificate_arn is set.
+  # checkov:skip=CKV2_AWS_20:The redirect to HTTPS is conditional on certificate_arn (see default_action below); behind CloudFront no viewer reaches this listener.
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"

@@ -4,7 +4,7 @@ output "dns_name" {
 }
 
 output "url" {
-  description = "Base URL of order-api through the ALB."
+  description = "Base URL of order-api through the ALB (reachable only inside the VPC when internal)."
   value       = "${var.certificate_arn == null ? "http" : "https"}://${aws_lb.this.dns_name}"
 }
 
@@ -26,4 +26,9 @@ output "target_group_arn_suffix" {
 output "listener_arns" {
   description = "Listener ARNs; the ECS service waits for them so the target group is attached before tasks register."
   value       = concat([aws_lb_listener.http.arn], aws_lb_listener.https[*].arn)
+}
+
+output "arn" {
+  description = "ALB ARN (CloudFront's VPC origin points at it)."
+  value       = aws_lb.this.arn
 }

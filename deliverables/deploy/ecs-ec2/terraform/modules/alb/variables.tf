@@ -13,13 +13,41 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "internal" {
+  description = "An internal ALB in subnets of its own with no route out of the VPC, reached only through CloudFront's VPC origin (the default deployment). false: internet-facing in subnet_ids."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.internal || (var.vpc_cidr != null && length(var.availability_zones) >= 2)
+    error_message = "An internal ALB needs vpc_cidr and at least two availability_zones to cut its subnets from."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC, from which the internal ALB's subnets are cut (only with internal)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_cidr == null || can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a CIDR block such as 10.0.0.0/16."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability Zones of the internal ALB's subnets, at least two (only with internal)."
+  type        = list(string)
+  default     = []
+}
+
 variable "subnet_ids" {
-  description = "Public subnets, in at least two Availability Zones."
+  description = "Public subnets of an internet-facing ALB, in at least two Availability Zones (unused with internal)."
   type        = list(string)
 
   validation {
-    condition     = length(var.subnet_ids) >= 2
-    error_message = "An ALB needs subnets in at least two Availability Zones."
+    condition     = var.internal || length(var.subnet_ids) >= 2
+    error_message = "An internet-facing ALB needs subnet_ids in at least two Availability Zones."
   }
 }
 
@@ -51,7 +79,7 @@ variable "deregistration_delay_seconds" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for an HTTPS listener. null (default): HTTP on :80 only. Set: :443 serves, :80 redirects to it."
+  description = "ACM certificate for an HTTPS listener on an internet-facing ALB (the alternative to CloudFront, for a domain of your own). null (default): HTTP on :80 only. Set: :443 serves, :80 redirects to it."
   type        = string
   default     = null
 }

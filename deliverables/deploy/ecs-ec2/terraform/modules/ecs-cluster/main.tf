@@ -2,7 +2,8 @@
 # scaled by an ECS capacity provider (managed scaling). Written so `terraform
 # destroy` finishes: services go first (they depend on the cluster's capacity
 # provider association), the capacity provider does not protect instances
-# from scale-in, and the ASG is force-deleted.
+# from scale-in, and the ASG is force-deleted. On an account that never used
+# ECS, the service-linked role is created first (below).
 
 locals {
   # Graviton instance families carry a "g" after the generation number
@@ -20,6 +21,39 @@ data "aws_ssm_parameter" "ecs_ami" {
   name = local.ami_parameter[local.architecture]
 }
 
+# ECS's service-linked role (AWSServiceRoleForECS, one per account) must
+# exist before the cluster and the capacity provider: CreateCapacityProvider
+# fails without it ("ECS Service Linked Role does not exist"), and the role
+# CreateCluster makes on its own may not be usable yet when the capacity
+# provider is created beside it.
+#
+# aws_iam_service_linked_role cannot do this: it fails where the role exists
+# (any account that ran ECS before), and managing it would make `terraform
+# destroy` delete a role the whole account shares. So the account is asked
+# whether the role exists; if not, the AWS CLI creates it once, when this
+# terraform_data is created (create-service-linked-role.sh), and nothing ever
+# deletes it. input is fixed after creation (ignore_changes), so the role
+# existing on the next plan changes nothing.
+data "aws_iam_roles" "ecs_service_linked" {
+  path_prefix = "/aws-service-role/ecs.amazonaws.com/"
+  name_regex  = "^AWSServiceRoleForECS$"
+}
+
+resource "terraform_data" "ecs_service_linked_role" {
+  input = {
+    create = length(data.aws_iam_roles.ecs_service_linked.names) == 0
+  }
+
+  provisioner "local-exec" {
+    command     = self.input.create ? "sh ${path.module}/create-service-linked-role.sh" : "echo 'AWSServiceRoleForECS exists'"
+    environment = { AWS_PAGER = "" }
+  }
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_ecs_cluster" "this" {
   # checkov:skip=CKV_AWS_65:Container Insights is a variable (container_insights), off by default: its per-task metrics are billed custom metrics, outside the free tier.
   name = var.name
@@ -28,6 +62,8 @@ resource "aws_ecs_cluster" "this" {
     name  = "containerInsights"
     value = var.container_insights ? "enabled" : "disabled"
   }
+
+  depends_on = [terraform_data.ecs_service_linked_role]
 }
 
 resource "aws_launch_template" "this" {
@@ -158,6 +194,8 @@ resource "aws_ecs_capacity_provider" "this" {
       instance_warmup_period    = 60
     }
   }
+
+  depends_on = [terraform_data.ecs_service_linked_role]
 }
 
 resource "aws_ecs_cluster_capacity_providers" "this" {

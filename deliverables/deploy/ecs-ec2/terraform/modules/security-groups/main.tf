@@ -1,5 +1,7 @@
 # Every rule of the deployment, in one place:
-#   internet  -> ALB        :80 (and :443 when https_enabled)
+#   VPC       -> ALB        :80 when alb_internal (CloudFront's VPC origin: its
+#                           network interfaces sit in the VPC; the ALB has no public address)
+#   internet  -> ALB        :80 (and :443 when https_enabled) otherwise
 #   ALB       -> instances  host port range (dynamic host ports of order-api)
 #   instances -> instances  host port range (order-api -> order-processor via its SRV record)
 #   instances -> internet   :443 only (ECR, ECS, SSM, CloudWatch Logs; DynamoDB and S3 go
@@ -11,7 +13,7 @@
 resource "aws_security_group" "alb" {
   # checkov:skip=CKV2_AWS_5:Attached in another module (the ALB's security_groups); checkov does not follow module outputs.
   name        = "${var.name}-alb"
-  description = "Public ALB: HTTP(S) in from the internet, out only to the container instances."
+  description = var.alb_internal ? "Internal ALB: HTTP in from CloudFront's VPC origin inside the VPC, out only to the container instances." : "Public ALB: HTTP(S) in from the internet, out only to the container instances."
   vpc_id      = var.vpc_id
 
   tags = { Name = "${var.name}-alb" }
@@ -34,8 +36,24 @@ resource "aws_security_group" "instances" {
   }
 }
 
+# The VPC's range rather than CloudFront's origin-facing prefix list: VPC
+# origin traffic arrives from network interfaces inside the VPC, and that
+# prefix list would weigh about 55 entries against the 60-rule quota of the group.
+resource "aws_vpc_security_group_ingress_rule" "alb_from_vpc" {
+  count = var.alb_internal ? 1 : 0
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from CloudFront's VPC origin (inside the VPC)"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = var.vpc_cidr
+}
+
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
-  # checkov:skip=CKV_AWS_260:The ALB is the public entry point: :80 open to the internet is its job. Set certificate_arn to make :80 a redirect to :443.
+  # checkov:skip=CKV_AWS_260:Only without CloudFront (alb_internal false): the ALB is then the public entry point and :80 open to the internet is its job. Set certificate_arn to make :80 a redirect to :443.
+  count = var.alb_internal ? 0 : 1
+
   security_group_id = aws_security_group.alb.id
   description       = "HTTP from the internet"
   ip_protocol       = "tcp"
@@ -45,7 +63,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
-  count = var.https_enabled ? 1 : 0
+  count = var.https_enabled && !var.alb_internal ? 1 : 0
 
   security_group_id = aws_security_group.alb.id
   description       = "HTTPS from the internet"

@@ -8,6 +8,23 @@ variable "vpc_id" {
   type        = string
 }
 
+variable "alb_internal" {
+  description = "The ALB is internal, behind CloudFront's VPC origin: :80 admits the VPC's range only and nothing from the internet."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.alb_internal || var.vpc_cidr != null
+    error_message = "alb_internal needs vpc_cidr, the range CloudFront's VPC origin connects from."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC (the source of the internal ALB's traffic)."
+  type        = string
+  default     = null
+}
+
 variable "https_enabled" {
   description = "Also open :443 on the ALB (set when the ALB gets a certificate; :80 then only redirects)."
   type        = bool

@@ -21,6 +21,15 @@ mock_data "aws_availability_zones" {
   defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
 }
 
+# ECS's service-linked role exists, as in any account that ran ECS before:
+# an apply in a test then runs no AWS CLI (modules/ecs-cluster).
+mock_data "aws_iam_roles" {
+  defaults = {
+    names = ["AWSServiceRoleForECS"]
+    arns  = ["arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"]
+  }
+}
+
 mock_data "aws_ssm_parameter" {
   defaults = { value = "ami-0123456789abcdef0", insecure_value = "ami-0123456789abcdef0", type = "String" }
 }
