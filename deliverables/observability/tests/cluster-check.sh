@@ -14,9 +14,8 @@
 #
 # HELM_NAMESPACE (orders), HELM_MONITORING_NAMESPACE (monitoring) and
 # HELM_MONITORING_RELEASE (kube-prometheus-stack) as in make/helm.mk. The
-# /orders requests carry ORDER_API_TOKEN, or a token minted with the
-# development key `make helm-install` used (.run/auth/signing-key.pem) by
-# orderctl (ORDERCTL, default starter/apps/target/debug/orderctl).
+# /orders requests carry ORDER_API_TOKEN, or a token from the chart's
+# development issuer, minted in the cluster by `make helm-token`.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,14 +33,34 @@ done
 
 work=$(mktemp -d)
 forwards=()
-declare -A replicas=()
+# "deployment=replicas" of each Deployment scaled down and not yet back: restored on exit. A plain
+# array, not an associative one: macOS's bash 3.2 has none.
+scaled_down=()
 cleanup() {
-  local deployment
-  for deployment in "${!replicas[@]}"; do
-    "$kubectl" --namespace "$namespace" scale "deployment/$deployment" --replicas "${replicas[$deployment]}" >/dev/null 2>&1 || true
+  local entry
+  for entry in ${scaled_down[@]+"${scaled_down[@]}"}; do
+    "$kubectl" --namespace "$namespace" scale "deployment/${entry%%=*}" --replicas "${entry#*=}" >/dev/null 2>&1 || true
   done
   ((${#forwards[@]} == 0)) || kill "${forwards[@]}" 2>/dev/null || true
   rm -rf "$work"
+}
+
+# replicas_before DEPLOYMENT: the replicas it had before scale() scaled it down (fails if it was not).
+replicas_before() {
+  local entry
+  for entry in ${scaled_down[@]+"${scaled_down[@]}"}; do
+    [[ ${entry%%=*} == "$1" ]] && { echo "${entry#*=}"; return 0; }
+  done
+  return 1
+}
+
+# forget_scaled DEPLOYMENT: it is back at its replicas.
+forget_scaled() {
+  local entry kept=()
+  for entry in ${scaled_down[@]+"${scaled_down[@]}"}; do
+    [[ ${entry%%=*} == "$1" ]] || kept+=("$entry")
+  done
+  scaled_down=(${kept[@]+"${kept[@]}"})
 }
 trap cleanup EXIT
 
@@ -74,10 +93,16 @@ until_true() {
 }
 
 # Asks Prometheus until the expression returns a sample.
-has_data() { curl -s --max-time 5 "$prometheus/api/v1/query" --data-urlencode "query=$1" | grep -q '"value"'; }
+# (The answer is read whole, then searched: grep -q would stop reading early,
+# and curl's SIGPIPE would fail the pipeline under pipefail.)
+has_data() {
+  local answer
+  answer=$(curl -s --max-time 5 "$prometheus/api/v1/query" --data-urlencode "query=$1") || return 1
+  [[ $answer == *'"value"'* ]]
+}
 
-token=${ORDER_API_TOKEN:-$("${ORDERCTL:-$root/starter/apps/target/debug/orderctl}" token --customer CLUSTER-CHECK \
-  --signing-key "$root/.run/auth/signing-key.pem")} || { echo "cluster-check: no token (ORDER_API_TOKEN)" >&2; exit 1; }
+token=${ORDER_API_TOKEN:-$(make --no-print-directory --silent -C "$root" helm-token CUSTOMER=CLUSTER-CHECK \
+  HELM_NAMESPACE="${HELM_NAMESPACE:-orders}")} || { echo "cluster-check: no token (make helm-token failed; or set ORDER_API_TOKEN)" >&2; exit 1; }
 auth="Authorization: Bearer $token"
 
 post_order() { # product quantity -> prints the status code
@@ -91,13 +116,13 @@ no_pods() { [[ -z $("$kubectl" --namespace "$namespace" get pods -l "app.kuberne
 scale() {
   local current
   current=$("$kubectl" --namespace "$namespace" get "deployment/$1" -o jsonpath='{.spec.replicas}')
-  [[ -n ${replicas[$1]:-} ]] || replicas[$1]=$current
+  replicas_before "$1" >/dev/null || scaled_down+=("$1=$current")
   "$kubectl" --namespace "$namespace" scale "deployment/$1" --replicas "$2" >/dev/null
   if (($2 == 0)); then
     until_true 120 "$1 to have no pods" no_pods "$1"
   else
     "$kubectl" --namespace "$namespace" rollout status "deployment/$1" --timeout 300s >/dev/null
-    unset "replicas[$1]"
+    forget_scaled "$1"
   fi
 }
 
@@ -118,7 +143,7 @@ scale order-processor 0
 statuses=$(for _ in 1 2 3; do post_order PROD001 1; done)
 echo "statuses: $(sort <<<"$statuses" | uniq -c | xargs)"
 grep -q 202 <<<"$statuses" || { echo "cluster-check: expected 202 answers without the processor" >&2; exit 1; }
-scale order-processor "${replicas[order-processor]}"
+scale order-processor "$(replicas_before order-processor)"
 # The port-forward ended with the pods it pointed at.
 processor=$(forward "$namespace" order-processor 8000)
 
@@ -127,7 +152,7 @@ scale dynamodb-local 0
 status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "$auth" "$api/orders/00000000-0000-0000-0000-000000000000")
 echo "status: $status"
 [[ $status == 503 ]] || { echo "cluster-check: expected 503 without DynamoDB, got $status" >&2; exit 1; }
-scale dynamodb-local "${replicas[dynamodb-local]}"
+scale dynamodb-local "$(replicas_before dynamodb-local)"
 until_true 300 "order-api ready again" ready "$api"
 until_true 300 "order-processor ready again" ready "$processor"
 
@@ -153,12 +178,12 @@ until_true 180 "kube-state-metrics series of the order system's pods" has_data \
 phase "queries"
 # Two scrapes of both services after the traffic (a series the traffic
 # created needs two samples for rate()), then (live_queries.py waits) a rule
-# evaluation after the second.
-scraped=$(date +%s.%N)
+# evaluation after the second. Whole seconds, rounded up (BSD date has no %N).
+scraped=$(($(date +%s) + 1))
 for scrape in first second; do
   until_true 180 "the $scrape scrape after the traffic" has_data \
     "count(timestamp(up{namespace=\"$namespace\", job=~\"order-api|order-processor\"}) > $scraped) >= 2"
-  scraped=$(date +%s.%N)
+  scraped=$(($(date +%s) + 1))
 done
 python3 "$here/live_queries.py" --prometheus "$prometheus" --dashboards "$dashboards" \
   --rule-groups 'order-system-.*' --evaluated-after "$scraped" \

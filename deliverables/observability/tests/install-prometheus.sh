@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # install-prometheus.sh: makes the distribution's prometheus package
-# (prometheus and promtool) available under .tools/observability and prints
-# its bin directory, for PATH="$(install-prometheus.sh):$PATH".
+# (prometheus and promtool) and amtool (from prometheus-alertmanager, for the
+# Alertmanager routes test) available under .tools/observability and prints
+# their bin directory, for PATH="$(install-prometheus.sh):$PATH".
 #
 # Whatever version the package lists offer today (Debian 12: 2.42, Ubuntu
 # 24.04: 2.45), as long as it is at least PROMETHEUS_MIN_VERSION (versions.env).
 # Never an exact distribution revision: `apt-get update` replaces those, and
 # another distribution never had them.
 #
-# The package is downloaded with apt and unpacked, not installed: installing
-# it would also start a system service listening on :9090. Both binaries
-# only need libc.
+# The packages are downloaded with apt and unpacked, not installed: installing
+# them would also start system services listening on :9090 and :9093. The
+# binaries only need libc.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/../../../scripts/lib.sh
@@ -24,7 +25,7 @@ upstream_version() {
 
 installed_is_usable() {
   local version
-  [[ -x "$dir/usr/bin/prometheus" && -x "$dir/usr/bin/promtool" ]] || return 1
+  [[ -x "$dir/usr/bin/prometheus" && -x "$dir/usr/bin/promtool" && -x "$dir/usr/bin/amtool" ]] || return 1
   version=$(upstream_version "$dir/usr/bin/promtool")
   [[ -n $version ]] && at_least "$version" "$PROMETHEUS_MIN_VERSION"
 }
@@ -33,13 +34,15 @@ if ! installed_is_usable; then
   download=$(mktemp -d)
   trap 'rm -rf "$download"' EXIT
   apt_update
-  (cd "$download" && apt-get download -q prometheus) >/dev/null 2>&1 || {
-    echo "cannot download the prometheus package (apt-cache policy prometheus shows what is available)" >&2
+  (cd "$download" && apt-get download -q prometheus prometheus-alertmanager) >/dev/null 2>&1 || {
+    echo "cannot download the prometheus and prometheus-alertmanager packages" \
+      "(apt-cache policy prometheus prometheus-alertmanager shows what is available)" >&2
     exit 1
   }
   rm -rf "$dir"
   mkdir -p "$dir"
   dpkg-deb -x "$download"/prometheus_*.deb "$dir"
+  dpkg-deb -x "$download"/prometheus-alertmanager_*.deb "$dir"
   version=$(upstream_version "$dir/usr/bin/promtool")
   at_least "${version:-0}" "$PROMETHEUS_MIN_VERSION" || {
     echo "the distribution's prometheus is ${version:-of unknown version}; the checks need $PROMETHEUS_MIN_VERSION or later" >&2

@@ -63,7 +63,10 @@ post_order() { # product quantity -> prints the status code
 # Asks Prometheus until the expression returns a sample or the time is up.
 wait_for() { # seconds promql
   local deadline=$((SECONDS + $1))
-  until curl -s --max-time 2 "$prometheus/api/v1/query" --data-urlencode "query=$2" | grep -q '"value"'; do
+  local answer
+  # Read whole, then searched: grep -q would stop early and curl's SIGPIPE fail the pipeline.
+  until answer=$(curl -s --max-time 2 "$prometheus/api/v1/query" --data-urlencode "query=$2") &&
+    [[ $answer == *'"value"'* ]]; do
     ((SECONDS < deadline)) || { echo "live-check: timed out waiting for $2" >&2; return 1; }
     sleep 0.5
   done
