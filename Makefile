@@ -76,6 +76,11 @@ test-rust: ## Unit and black-box tests (cargo nextest) against a fresh DynamoDB 
 openapi: ## Write each service's generated OpenAPI document to its committed openapi.json
 	UPDATE_OPENAPI=1 $(CARGO) test $(CARGO_MANIFEST) --locked -p order-api -p order-processor --lib openapi_document_is_committed
 
+# The development tokens every path prints (compose-token, helm-token, ecs-token): whose, and
+# ADMIN=1 for an admin's (the orders:admin scope: any customer's orders).
+CUSTOMER ?= CUST001
+ADMIN ?=
+
 # Each deploy target keeps its own targets in make/<area>.mk.
 -include make/*.mk
 

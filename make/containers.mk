@@ -7,6 +7,7 @@
 #                        git revision, with -dirty when the tree has changes)
 #   CONTAINERS_PLATFORM  e.g. linux/arm64: build for that platform (default:
 #                        this machine's)
+#   CUSTOMER, ADMIN      compose-token's subject and scope (see Makefile)
 
 CONTAINERS_COMPOSE = docker compose --file $(APPS)/docker-compose.yaml
 CONTAINERS_BINARIES := order-api order-processor orderctl
@@ -17,7 +18,7 @@ CONTAINERS_SOURCE_URL = $(shell git remote get-url origin 2>/dev/null)
 CONTAINERS_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$(shell git status --porcelain 2>/dev/null | grep -q . && echo -dirty)
 CONTAINERS_PLATFORM ?=
 
-.PHONY: compose-up compose-down compose-logs compose-ps compose-test up logs images $(CONTAINERS_IMAGE_TARGETS) containers-check
+.PHONY: compose-up compose-down compose-logs compose-ps compose-test compose-token up logs images $(CONTAINERS_IMAGE_TARGETS) containers-check
 
 compose-up: ## Build the images, start the Compose stack (ports 8000-8002, 9090, 3000); returns once all are healthy
 	$(call preflight,compose)
@@ -38,6 +39,10 @@ compose-ps: ## Show the Compose stack's containers and their health
 
 compose-test: ## Run scripts/test_docker_compose.sh against the running Compose stack
 	$(APPS)/scripts/test_docker_compose.sh
+
+# Silent (@): only the token on stdout, so TOKEN=$(make compose-token) works.
+compose-token: ## Print a bearer token from the Compose stack's development key (CUSTOMER=CUST001; ADMIN=1 for any customer's orders)
+	@$(CONTAINERS_COMPOSE) run --rm --no-deps -T auth-keys token --customer $(CUSTOMER) $(if $(filter 1,$(ADMIN)),--admin)
 
 images: $(CONTAINERS_IMAGE_TARGETS) ## Build the three images (one alone: make image-order-api), tagged CONTAINERS_TAG
 

@@ -3,11 +3,15 @@
 # each target needs, at the versions the project supports, and says in one line
 # each what is missing and how to fix it.
 #
-#   native      make dev, make test: Rust (rustup), Java 17+, Node.js and npm, Python 3
+#   native      make dev, make test: Rust (rustup), Java 17+, Node.js and npm,
+#               Python PYTHON_MIN_VERSION+, bash 4.4+
 #   compose     make compose-up: Docker Engine and the Compose plugin, engine running
 #   minikube    make minikube-start, minikube-images: minikube, and a Docker engine that
 #               can give the node MINIKUBE_MEMORY and MINIKUBE_CPUS
 #   kubernetes  make monitoring-install, helm-install, helm-test: kubectl, helm
+#
+# Every target also checks GNU make 3.81+ (macOS ships 3.81). The deploy paths
+# run on macOS's bash 3.2 and BSD tools; only native needs a newer bash.
 #   aws         make ecr-apply, tf-plan ...: Terraform, AWS CLI v2 with a working identity
 #   images      make images-push: a running Docker engine with buildx
 #
@@ -54,14 +58,31 @@ need() {
   ok "$name $version"
 }
 
-# mebibytes SIZE: minikube's --memory spelling (6g, 6gb, 6144m, 6144mb, 6144) in MiB.
+# mebibytes SIZE: minikube's --memory spelling (6g, 6gb, 6144m, 6144mb, 6144,
+# any case) in MiB.
 mebibytes() {
-  local size=${1,,}
-  case "$size" in
-    *gb | *g) size=${size%b}; size=${size%g}; [[ $size =~ ^[0-9]+$ ]] && echo $((size * 1024)) ;;
-    *mb | *m) size=${size%b}; size=${size%m}; [[ $size =~ ^[0-9]+$ ]] && echo "$size" ;;
-    *) [[ $size =~ ^[0-9]+$ ]] && echo "$size" ;;
+  local size='^([0-9]+)([a-zA-Z]*)$'
+  [[ $1 =~ $size ]] || return 0
+  case "${BASH_REMATCH[2]}" in
+    [gG] | [gG][bB]) echo $((10#${BASH_REMATCH[1]} * 1024)) ;;
+    [mM] | [mM][bB] | '') echo $((10#${BASH_REMATCH[1]})) ;;
   esac
+}
+
+# Every target runs through make; macOS's is GNU make 3.81, which is enough.
+check_make() {
+  local how="install GNU make 3.81+ (macOS: xcode-select --install; Debian/Ubuntu: sudo apt-get install make)" first version
+  command -v make >/dev/null || { problem "make is missing: $how"; return 0; }
+  first=$(make --version 2>&1)
+  first=${first%%$'\n'*}
+  version=$(first_version "$first")
+  if [[ $first != "GNU Make "* || -z $version ]]; then
+    problem "make is not GNU make ($first): $how"
+  elif ! at_least "$version" 3.81; then
+    problem "make $version is older than 3.81: $how"
+  else
+    ok "GNU make $version"
+  fi
 }
 
 docker_engine() {
@@ -84,7 +105,10 @@ check_native() {
   need java 17 "install a JDK or JRE 17+ (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless)" java -version
   need node 20 "install Node.js 20+ (https://nodejs.org, or your package manager)" node --version
   need npm - "install npm with Node.js" npm --version
-  need python3 3.9 "install Python 3.9+ with venv (Debian/Ubuntu: sudo apt-get install python3 python3-venv)" python3 --version
+  need python3 "$PYTHON_MIN_VERSION" "install Python $PYTHON_MIN_VERSION+ with venv (macOS: brew install python; Debian/Ubuntu: sudo apt-get install python3 python3-venv)" python3 --version
+  # The contributors' scripts (make dev, make test) use bash 4.4: mapfile, and
+  # empty arrays under set -u. macOS's /bin/bash is 3.2; the deploy paths run on it.
+  need bash 4.4 "install bash 4.4+ first on PATH (macOS: brew install bash)" bash --version
 }
 
 check_compose() {
@@ -105,8 +129,6 @@ check_kubernetes() {
   echo "--- kubernetes (make monitoring-install helm-install helm-test, any cluster)"
   need kubectl - "install kubectl: https://kubernetes.io/docs/tasks/tools/" kubectl version --client
   need helm "$HELM_MIN_VERSION" "install Helm $HELM_MIN_VERSION+: https://helm.sh/docs/intro/install/" helm version --template '{{.Version}}'
-  # helm-install and helm-test run orderctl here: the development key and the test token.
-  need cargo - "install Rust with rustup: https://rustup.rs (make helm-install and helm-test build orderctl for the development key and token)" cargo --version
 }
 
 check_minikube() {
@@ -162,16 +184,20 @@ check_images() {
   fi
 }
 
-targets=("$@")
-((${#targets[@]} > 0)) || targets=(native compose minikube kubernetes aws images)
-for target in "${targets[@]}"; do
+(($# > 0)) || set -- native compose minikube kubernetes aws images
+for target in "$@"; do
   case "$target" in
-    native | compose | minikube | kubernetes | aws | images) "check_$target" ;;
+    native | compose | minikube | kubernetes | aws | images) ;;
     *)
       echo "unknown target '$target': use native, compose, minikube, kubernetes, aws or images" >&2
       exit 2
       ;;
   esac
+done
+echo "--- make (every target)"
+check_make
+for target in "$@"; do
+  "check_$target"
 done
 echo "$passed passed, $failed failed"
 ((failed == 0))

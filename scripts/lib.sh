@@ -20,7 +20,8 @@
 #   json_string FIELD        the string value of a top-level field of the JSON on stdin
 #
 # Only bash builtins run while it is sourced: scripts/doctor.sh sources it on a
-# PATH with nothing but bash, grep, sort, head and dirname.
+# PATH with nothing but bash, grep, head and dirname. What doctor.sh uses runs
+# on macOS's bash 3.2 and BSD tools (scripts/checks/portability.py keeps it so).
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=SCRIPTDIR/../versions.env
@@ -66,7 +67,7 @@ quietly() {
 summary() {
   echo
   if ((checks_failed > 0)); then
-    printf 'failed: %s\n' "${checks_failures[@]}"
+    printf 'failed: %s\n' ${checks_failures[@]+"${checks_failures[@]}"}
   fi
   echo "$checks_passed passed, $checks_failed failed"
   ((checks_failed == 0))
@@ -80,10 +81,11 @@ abort() {
   exit 1
 }
 
-# root_prefix: what as_root puts in front (for `exec "${root_prefix[@]}" CMD`).
+# root_prefix: what as_root puts in front (empty as root; expanded as
+# ${a[@]+"${a[@]}"}, since bash 3.2 calls an empty "${a[@]}" unbound under set -u).
 root_prefix=()
 ((EUID == 0)) || root_prefix=(sudo --non-interactive)
-as_root() { "${root_prefix[@]}" "$@"; }
+as_root() { ${root_prefix[@]+"${root_prefix[@]}"} "$@"; }
 
 # Current lists first: a machine's lists may be old or missing.
 apt_update() {
@@ -134,7 +136,19 @@ npm_ci() {
 # No portable shell way to ask the kernel for a free port: Python binds port 0.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-at_least() { [[ $(printf '%s\n%s\n' "${2#v}" "${1#v}" | sort -V | head -n 1) == "${2#v}" ]]; }
+# Compared number by number in bash itself (macOS 12's sort has no -V); what
+# follows the dotted numbers (-rc1, +ds) is ignored, a missing number is 0.
+at_least() {
+  local have=${1#v} want=${2#v} a b
+  have=${have%%[!0-9.]*} want=${want%%[!0-9.]*}
+  while [[ -n $have || -n $want ]]; do
+    a=${have%%.*} b=${want%%.*}
+    ((10#${a:-0} == 10#${b:-0})) || { ((10#${a:-0} > 10#${b:-0})); return; }
+    if [[ $have == *.* ]]; then have=${have#*.}; else have=; fi
+    if [[ $want == *.* ]]; then want=${want#*.}; else want=; fi
+  done
+  return 0
+}
 
 # A real JSON parser (python3), not a pattern: escapes and nesting are JSON's.
 json_string() {

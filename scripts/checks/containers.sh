@@ -175,7 +175,9 @@ release_binaries() {
     --manifest-path "$apps/Cargo.toml" --target "$target" "${bin_args[@]}"
   for binary in "${binaries[@]}"; do
     path="$apps/target/$target/release/$binary"
-    # ldd lists the shared libraries of a dynamic binary as "name => path".
+    # ldd lists the shared libraries of a dynamic binary as "name => path"; a
+    # missing ldd must not read as "no libraries".
+    command -v ldd >/dev/null || fail "ldd is missing: cannot tell whether $binary is static"
     libraries=$(ldd "$path" 2>&1 || true)
     [[ $libraries != *"=>"* ]] || fail "$binary is dynamically linked: $libraries"
     echo "$binary: statically linked, $(stat -c %s "$path") bytes"
