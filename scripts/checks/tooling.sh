@@ -10,6 +10,9 @@
 #   - test_docker_compose.sh uses the credentials of the stack it is pointed
 #     at (stand-ins for docker, curl and orderctl, a fake .run tree);
 #   - what a reviewer runs stays bash 3.2 / BSD / make 3.81 (portability.py).
+#   - the check framework fails a check whose tool failed (tests/check_framework.sh);
+#   - the Minikube path's documented commands run in order with no Rust and
+#     stand-ins for the cluster tools (tests/reviewer_path_minikube.sh).
 # Ends with "N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
 
@@ -276,5 +279,7 @@ check "portability: what a reviewer runs works on bash 3.2, BSD tools and make 3
 check "portability: each banned construct is rejected, its portable spelling accepted" python3 scripts/checks/portability.py --self-test
 
 check "check framework: a failing tool fails its check" scripts/checks/tests/check_framework.sh
+check "reviewer path, Minikube: the documented commands with no Rust, recorded stand-ins for the cluster tools" \
+  scripts/checks/tests/reviewer_path_minikube.sh
 
 summary
