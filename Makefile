@@ -86,4 +86,5 @@ ADMIN ?=
 
 .PHONY: test
 test: ## Every check: lint, all tests, the smoke test against the native stack. Ends with "N passed, N failed"
+	$(call preflight,native)
 	scripts/test.sh

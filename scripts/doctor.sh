@@ -106,8 +106,9 @@ check_native() {
   need node 20 "install Node.js 20+ (https://nodejs.org, or your package manager)" node --version
   need npm - "install npm with Node.js" npm --version
   need python3 "$PYTHON_MIN_VERSION" "install Python $PYTHON_MIN_VERSION+ with venv (macOS: brew install python; Debian/Ubuntu: sudo apt-get install python3 python3-venv)" python3 --version
-  # The contributors' scripts (make dev, make test) use bash 4.4: mapfile, and
-  # empty arrays under set -u. macOS's /bin/bash is 3.2; the deploy paths run on it.
+  # The contributors' scripts (make dev, make test) expand arrays that may be
+  # empty under set -u, which bash 4.4 allows. macOS's /bin/bash is 3.2; the
+  # deploy paths run on it, make test refuses it here first.
   need bash 4.4 "install bash 4.4+ first on PATH (macOS: brew install bash)" bash --version
 }
 

@@ -18,6 +18,8 @@
 #   free_port                a free TCP port on 127.0.0.1
 #   at_least A B             version A >= version B (a leading v ignored)
 #   json_string FIELD        the string value of a top-level field of the JSON on stdin
+#   read_lines ARRAY CMD...  ARRAY set to CMD's non-empty output lines; fails if CMD does
+#                            (mapfile, without bash 4 and without losing CMD's status)
 #
 # Only bash builtins run while it is sourced: scripts/doctor.sh sources it on a
 # PATH with nothing but bash, grep, head and dirname. What doctor.sh uses runs
@@ -79,6 +81,18 @@ abort() {
   checks_failures+=("$*")
   summary
   exit 1
+}
+
+# read_lines ARRAY CMD...: see the header. ARRAY is a name this script chose,
+# never input, so eval only ever assigns to it.
+read_lines() {
+  local __array=$1 __output __line
+  shift
+  __output=$("$@") || return 1
+  eval "$__array=()"
+  while IFS= read -r __line; do
+    [[ -z $__line ]] || eval "$__array+=(\"\$__line\")"
+  done <<<"$__output"
 }
 
 # root_prefix: what as_root puts in front (empty as root; expanded as

@@ -31,7 +31,7 @@ native_smoke() {
 shell_lint() {
   command -v shellcheck >/dev/null || scripts/install-tools.sh lint || return 1
   local scripts
-  mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+  read_lines scripts git ls-files '*.sh' .ci/run || return 1
   shellcheck -x "${scripts[@]}"
 }
 

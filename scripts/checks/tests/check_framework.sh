@@ -63,5 +63,11 @@ check "strict stops at the first failing command" \
   scenario 1 "0 passed, 1 failed" 'steps() { "$tool" 1; echo "not reached"; }; check "tool" strict steps; summary'
 check "a failed check is counted and the script goes on (errexit on)" \
   scenario 1 "1 passed, 1 failed" 'set -e; check "failing" "$tool" 1 || true; check "passing" "$tool" 0; summary'
+# read_lines stands in for mapfile (bash 4) and, unlike `mapfile < <(cmd)`,
+# keeps the command's failure.
+check "read_lines: the lines of a passing command" \
+  scenario 0 "1 passed, 0 failed" 'lines=(); read_lines lines printf "a b\n\nc\n"; check "tool" test "${#lines[@]}:${lines[0]}:${lines[1]}" = "2:a b:c"; summary'
+check "read_lines: a failing command fails it" \
+  scenario 1 "0 passed, 1 failed" 'check "tool" read_lines lines "$tool" 1; summary'
 
 summary

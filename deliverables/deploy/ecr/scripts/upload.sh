@@ -134,7 +134,7 @@ if ! $dry_run; then
   command -v aws >/dev/null || die "the AWS CLI is not installed"
 fi
 
-run bash -c "aws ecr get-login-password --region $region | docker login --username AWS --password-stdin $registry"
+run bash -c "set -o pipefail; aws ecr get-login-password --region $region | docker login --username AWS --password-stdin $registry"
 # The default "docker" driver cannot build several platforms into one
 # manifest list; a docker-container builder can.
 if $dry_run || ! docker buildx inspect "$builder" >/dev/null 2>&1; then
